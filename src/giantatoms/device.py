@@ -147,7 +147,10 @@ class Atom:
         if self.t_phi is not None and self.t2 is not None:
             raise ValueError(f"{owner}: give either t_phi or t2, not both")
         s(self, "n_thermal", real_array(self.n_thermal, "n_thermal", owner=owner, minimum=0))
-        if self.t2 is not None and np.any(self.dephasing_rate < -1e-12 / np.asarray(self.t2)):
+        if self.t2 is not None and np.any(
+            1.0 / np.asarray(self.t2) - 0.5 * self.intrinsic_decay_rate
+            < -1e-12 / np.asarray(self.t2)
+        ):
             raise ValueError(f"{owner}: t2 must be ≤ 2·t1 (got t2={self.t2}, t1={self.t1})")
 
     @property
@@ -276,6 +279,9 @@ class Device:
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
             raise ValueError(f"Device: atom names must be unique, duplicated: {duplicates}")
+        for label in ("name", "description"):
+            if not isinstance(getattr(self, label), str):
+                raise TypeError(f"Device: {label} must be a string, got {getattr(self, label)!r}")
         object.__setattr__(self, "atoms", atoms)
         object.__setattr__(self, "assumptions", tuple(str(a) for a in self.assumptions))
 
