@@ -40,8 +40,9 @@ def test_braided_decoherence_free_interaction():
 def sequential_pairs(draw):
     n_a = draw(st.integers(1, 4))
     n_b = draw(st.integers(1, 4))
-    xs = np.sort(draw(st.lists(st.floats(0, 0.5), min_size=n_a + n_b, max_size=n_a + n_b,
-                               unique=True)))
+    xs = np.sort(
+        draw(st.lists(st.floats(0, 0.5), min_size=n_a + n_b, max_size=n_a + n_b, unique=True))
+    )
     rates = draw(st.lists(st.floats(0.1, 5), min_size=n_a + n_b, max_size=n_a + n_b))
     rates = np.array(rates) * MHz
     frequency = draw(st.floats(3.0, 7.0)) * GHz
@@ -169,8 +170,9 @@ def test_decoherence_free_point_of_sequential_atom_decouples_everything():
 def test_unequal_rates_leave_residual_decay_at_df_point():
     device = ga.Device(
         waveguide=ga.Waveguide(V),
-        atoms=[ga.Atom("A", frequency=5 * GHz, points=[0.0, 0.084],
-                       point_rates=[2 * MHz, 1.8 * MHz])],
+        atoms=[
+            ga.Atom("A", frequency=5 * GHz, points=[0.0, 0.084], point_rates=[2 * MHz, 1.8 * MHz])
+        ],
     )
     df = ga.decoherence_free_frequencies(device, "A", (4.5 * GHz, 5.5 * GHz))
     assert df.size == 1
@@ -222,8 +224,7 @@ def test_drive_amplitude_magnitude_and_port_phase():
     np.testing.assert_allclose(
         np.angle(np.conj(omega[0]) * omega[1]), np.angle(np.conj(u[0]) * u[1]), atol=1e-9
     )
-    right = ga.drive_amplitudes(device, ga.Drive(frequency=4.6 * GHz, power_dbm=-130,
-                                                 port="right"))
+    right = ga.drive_amplitudes(device, ga.Drive(frequency=4.6 * GHz, power_dbm=-130, port="right"))
     np.testing.assert_allclose(
         np.angle(np.conj(right[0]) * right[1]), -np.angle(np.conj(u[0]) * u[1]), atol=1e-9
     )

@@ -134,8 +134,9 @@ def coupling_matrix(
     ndarray, complex, rad/s, shape (..., T, T)
     """
     freqs = np.asarray(frequencies, dtype=float)
-    amps = [_point_amplitudes(geo, freqs[..., t], phase_velocity)
-            for t, geo in enumerate(geometries)]
+    amps = [
+        _point_amplitudes(geo, freqs[..., t], phase_velocity) for t, geo in enumerate(geometries)
+    ]
     entries = {}
     for j, gj in enumerate(geometries):
         rj, lj = amps[j]
@@ -235,9 +236,14 @@ def couplings(
     g = coupling_matrix(geos, f, v)
     wr, wl = channel_form_factors(geos, f, v)
     u = _stack_emitters(
-        [np.sum(np.sqrt(geo.rates_right + geo.rates_left)
-                * np.exp(1j * (f[..., t] / v)[..., None] * geo.positions), axis=-1)
-         for t, geo in enumerate(geos)]
+        [
+            np.sum(
+                np.sqrt(geo.rates_right + geo.rates_left)
+                * np.exp(1j * (f[..., t] / v)[..., None] * geo.positions),
+                axis=-1,
+            )
+            for t, geo in enumerate(geos)
+        ]
     )
     batch = np.broadcast_shapes(f.shape, g.shape[:-1], wr.shape, u.shape)
     f, wr, wl, u = (np.broadcast_to(x, batch) for x in (f, wr, wl, u))
@@ -309,9 +315,9 @@ def drive_amplitudes(device: Device, drive: Drive) -> NDArray[np.complex128]:
     return np.asarray(drive.amplitude)[..., None] * channel
 
 
-def correlation(device: Device, pair: tuple[str | int, str | int], frequency: ArrayLike) -> (
-    NDArray[np.float64]
-):
+def correlation(
+    device: Device, pair: tuple[str | int, str | int], frequency: ArrayLike
+) -> NDArray[np.float64]:
     """|Γ_coll|/√(Γ_AΓ_B) of a pair with both atoms at ``frequency`` (rad/s, any shape)."""
     i, j = (device.index(p) for p in pair)
     c = couplings(device, frequency=frequency)
@@ -321,8 +327,10 @@ def correlation(device: Device, pair: tuple[str | int, str | int], frequency: Ar
 def _scalar_geometry(device: Device, atoms: Sequence[int]) -> None:
     for i in atoms:
         atom = device.atoms[i]
-        if np.ndim(atom.points) > 1 or atom.rates_per_point.ndim > 1 or (
-            atom.right_fraction_per_point.ndim > 1
+        if (
+            np.ndim(atom.points) > 1
+            or atom.rates_per_point.ndim > 1
+            or (atom.right_fraction_per_point.ndim > 1)
         ):
             raise ValueError(
                 f"Atom {atom.name!r}: this search needs one geometry, not a batch of points/rates"
@@ -458,7 +466,11 @@ def perfect_correlation_frequencies(
 
     points = np.concatenate([np.ravel(sub.atoms[0].points), np.ravel(sub.atoms[1].points)])
     found = _minima(lambda w: parts(w)[0], (lo, hi), float(np.ptp(points)), v)
-    keep = [w for w, val in found if val**2 <= tolerance and parts(np.asarray(w))[1] >= minimum_rate * scale]
+    keep = [
+        w
+        for w, val in found
+        if val**2 <= tolerance and parts(np.asarray(w))[1] >= minimum_rate * scale
+    ]
     return np.array(sorted(keep))
 
 

@@ -51,14 +51,15 @@ class Waveguide:
     phase_velocity: float = 1.2e8
 
     def __post_init__(self) -> None:
-        v = real_array(self.phase_velocity, "phase_velocity", owner="Waveguide", minimum=0,
-                       strict_minimum=True)
+        v = real_array(
+            self.phase_velocity, "phase_velocity", owner="Waveguide", minimum=0, strict_minimum=True
+        )
         if v.ndim != 0:
             raise ValueError("Waveguide: phase_velocity must be a scalar (m/s)")
         object.__setattr__(self, "phase_velocity", float(v))
 
     def wavenumber(self, frequency: ArrayLike) -> NDArray[np.float64]:
-        """k = ω/v in rad/m for angular ``frequency`` in rad/s (any shape)."""
+        """K = ω/v in rad/m for angular ``frequency`` in rad/s (any shape)."""
         return np.asarray(frequency, dtype=float) / self.phase_velocity
 
     __eq__ = _arrays_equal
@@ -113,16 +114,21 @@ class Atom:
             raise ValueError(f"Atom: name must be a non-empty string, got {self.name!r}")
         owner = f"Atom {self.name!r}"
         s = object.__setattr__
-        s(self, "frequency", real_array(self.frequency, "frequency", owner=owner, minimum=0,
-                                        strict_minimum=True))
+        s(
+            self,
+            "frequency",
+            real_array(self.frequency, "frequency", owner=owner, minimum=0, strict_minimum=True),
+        )
         pts = real_array(self.points, "points", owner=owner)
         if pts.ndim == 0 or pts.shape[-1] == 0:
-            raise ValueError(f"{owner}: points must list at least one position (m), got "
-                             f"{self.points!r}")
+            raise ValueError(
+                f"{owner}: points must list at least one position (m), got {self.points!r}"
+            )
         s(self, "points", pts)
         rates = real_array(self.point_rates, "point_rates", owner=owner, minimum=0)
-        fraction = real_array(self.right_fraction, "right_fraction", owner=owner, minimum=0,
-                              maximum=1)
+        fraction = real_array(
+            self.right_fraction, "right_fraction", owner=owner, minimum=0, maximum=1
+        )
         for arr, label in ((rates, "point_rates"), (fraction, "right_fraction")):
             if arr.ndim and arr.shape[-1] not in (1, pts.shape[-1]):
                 raise ValueError(
@@ -142,8 +148,13 @@ class Atom:
         for name in ("t1", "t_phi", "t2"):
             value = getattr(self, name)
             if value is not None:
-                s(self, name, real_array(value, name, owner=owner, minimum=0, strict_minimum=True,
-                                         allow_inf=True))
+                s(
+                    self,
+                    name,
+                    real_array(
+                        value, name, owner=owner, minimum=0, strict_minimum=True, allow_inf=True
+                    ),
+                )
         if self.t_phi is not None and self.t2 is not None:
             raise ValueError(f"{owner}: give either t_phi or t2, not both")
         s(self, "n_thermal", real_array(self.n_thermal, "n_thermal", owner=owner, minimum=0))
@@ -177,14 +188,17 @@ class Atom:
     @property
     def rates_per_point(self) -> NDArray[np.float64]:
         """γ_{j,n} broadcast to shape (..., n_points), rad/s."""
-        return np.broadcast_to(self.point_rates, np.broadcast_shapes(
-            np.shape(self.point_rates), np.shape(self.points)))
+        return np.broadcast_to(
+            self.point_rates, np.broadcast_shapes(np.shape(self.point_rates), np.shape(self.points))
+        )
 
     @property
     def right_fraction_per_point(self) -> NDArray[np.float64]:
         """Right-going fraction of each point's rate, shape (..., n_points)."""
-        return np.broadcast_to(self.right_fraction, np.broadcast_shapes(
-            np.shape(self.right_fraction), np.shape(self.points)))
+        return np.broadcast_to(
+            self.right_fraction,
+            np.broadcast_shapes(np.shape(self.right_fraction), np.shape(self.points)),
+        )
 
     def replace(self, **changes: Any) -> Atom:
         """Return a copy with some parameters changed (validated again)."""
@@ -217,8 +231,11 @@ class Drive:
 
     def __post_init__(self) -> None:
         s = object.__setattr__
-        s(self, "frequency", real_array(self.frequency, "frequency", owner="Drive", minimum=0,
-                                        strict_minimum=True))
+        s(
+            self,
+            "frequency",
+            real_array(self.frequency, "frequency", owner="Drive", minimum=0, strict_minimum=True),
+        )
         power = real_array(self.power_dbm, "power_dbm", owner="Drive", allow_inf=True)
         if np.any(power == np.inf):
             raise ValueError("Drive: power_dbm must be finite or -inf (off), got +inf")

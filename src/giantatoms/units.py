@@ -23,8 +23,8 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 __all__ = [
-    "GHz",
     "HBAR",
+    "GHz",
     "Hz",
     "MHz",
     "dbm_to_photon_flux",

@@ -82,6 +82,9 @@ def rank_one_dark_state(delta: float, omega: complex, exchange: float, theta: fl
 
 
 def storage_fidelity(t, t1_a: float, t1_b: float, t2_a: float, t2_b: float):
-    """Ψ⁻ fidelity after storage at the DF point: ¼(e^{−t/T1A}+e^{−t/T1B}) + ½e^{−t(1/T2A+1/T2B)}."""
+    """Ψ⁻ fidelity after storage at the DF point (PHYSICS.md §6).
+
+    F(t) = ¼(e^{−t/T1A} + e^{−t/T1B}) + ½e^{−t(1/T2A + 1/T2B)}.
+    """
     t = np.asarray(t, dtype=float)
     return 0.25 * (np.exp(-t / t1_a) + np.exp(-t / t1_b)) + 0.5 * np.exp(-t * (1 / t2_a + 1 / t2_b))
