@@ -1,0 +1,80 @@
+"""giantatoms: driven-dissipative entanglement of giant atoms in waveguide QED.
+
+The public API is what this module re-exports. Internal units are rad/s and seconds; use
+:mod:`giantatoms.units` at the edges. Conventions: see ``docs/conventions.md`` and PHYSICS.md.
+"""
+
+from giantatoms import presets, units
+from giantatoms.couplings import (
+    Couplings,
+    OperatingPoint,
+    correlation,
+    decoherence_free_frequencies,
+    drive_amplitudes,
+    entangling_operating_point,
+    perfect_correlation_frequencies,
+)
+from giantatoms.device import Atom, Device, Drive, Waveguide
+from giantatoms.gap import LiouvillianGap, liouvillian_gap
+from giantatoms.lindblad import MasterEquation, master_equation
+from giantatoms.liouvillian import liouvillian
+from giantatoms.metrics import (
+    bell_fidelity,
+    bell_state,
+    concurrence,
+    excited_population,
+    log_negativity,
+    negativity,
+    optimal_phases,
+    partial_trace,
+    populations,
+    purity,
+)
+from giantatoms.steady_state import (
+    DenseSolver,
+    DirectSolver,
+    IterativeSolver,
+    SteadyState,
+    SteadyStateError,
+    steady_state,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Atom",
+    "Couplings",
+    "DenseSolver",
+    "Device",
+    "DirectSolver",
+    "Drive",
+    "IterativeSolver",
+    "LiouvillianGap",
+    "MasterEquation",
+    "OperatingPoint",
+    "SteadyState",
+    "SteadyStateError",
+    "Waveguide",
+    "__version__",
+    "bell_fidelity",
+    "bell_state",
+    "concurrence",
+    "correlation",
+    "decoherence_free_frequencies",
+    "drive_amplitudes",
+    "entangling_operating_point",
+    "excited_population",
+    "liouvillian",
+    "liouvillian_gap",
+    "log_negativity",
+    "master_equation",
+    "negativity",
+    "optimal_phases",
+    "partial_trace",
+    "perfect_correlation_frequencies",
+    "populations",
+    "presets",
+    "purity",
+    "steady_state",
+    "units",
+]
