@@ -497,8 +497,9 @@ class OperatingPoint:
     theta : ndarray, rad, shape (...)
         Phase of Γ_coll: the collective jump is ∝ σ_A + e^{iθ}σ_B.
     dark_state : str
-        ``"psi-"`` when cos θ > 0, ``"psi+"`` otherwise (the Bell state the dark state tends
-        to for weak drive).
+        ``"psi-"`` when cos θ > 0 at every point, ``"psi+"`` when cos θ < 0 at every point
+        (the Bell state the dark state tends to for weak drive); ``"mixed"`` when the batch
+        contains both (use ``theta`` point by point).
     pair : (int, int)
     """
 
@@ -516,6 +517,15 @@ class OperatingPoint:
     def drive(self, power_dbm: ArrayLike, *, port: str = "left", phase: ArrayLike = 0.0) -> Drive:
         """A :class:`Drive` at this operating point's drive frequency."""
         return Drive(frequency=self.drive_frequency, power_dbm=power_dbm, port=port, phase=phase)
+
+
+def _dark_state_name(theta: NDArray) -> str:
+    cos = np.cos(theta)
+    if np.all(cos > 0):
+        return "psi-"
+    if np.all(cos < 0):
+        return "psi+"
+    return "mixed"
 
 
 def entangling_operating_point(
@@ -600,6 +610,6 @@ def entangling_operating_point(
         correlation_frequency=w0,
         correlation=c.correlation[..., i, j],
         theta=theta,
-        dark_state="psi-" if np.all(np.cos(theta) > 0) else "psi+",
+        dark_state=_dark_state_name(theta),
         pair=(i, j),
     )
