@@ -75,7 +75,7 @@ def qutip_loop(me: ga.MasterEquation, sample: int, seed: int = 0) -> tuple[float
 
 
 CHILD = r"""
-import json, resource, sys, time
+import json, sys, time
 import numpy as np
 import giantatoms as ga
 from giantatoms.units import GHz, MHz, us
@@ -89,7 +89,13 @@ me = ga.master_equation(device, drive)
 if which == "qutip":
     import qutip
     h, c = me.to_qutip()
-base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+def high_water_kb():
+    # VmHWM belongs to this process image; ru_maxrss would carry over the parent's peak
+    # across fork/exec (the parent holds the 100x100 grid).
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+base = high_water_kb()
 t0 = time.perf_counter()
 if which == "qutip":
     rho = qutip.steadystate(h, c).full()
@@ -98,7 +104,7 @@ else:
     ss = ga.steady_state(me)
     rho, method = ss.rho, ss.method
 elapsed = time.perf_counter() - t0
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+peak = high_water_kb()
 np.save(sys.argv[3], rho)
 print(json.dumps({"seconds": elapsed, "peak_extra_mb": (peak - base) / 1024, "method": method}))
 """
