@@ -28,7 +28,7 @@ waveguide. A tone from the left port with amplitude α drives atom j with Ω_j =
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -345,7 +345,10 @@ def _check_band(band: tuple[float, float]) -> tuple[float, float]:
 
 
 def _minima(
-    objective: callable, band: tuple[float, float], extent: float, phase_velocity: float
+    objective: Callable[[NDArray], NDArray],
+    band: tuple[float, float],
+    extent: float,
+    phase_velocity: float,
 ) -> list[tuple[float, float]]:
     """Local minima (frequency, value) of a smooth function of ω on a band, refined."""
     from scipy.optimize import minimize_scalar

@@ -276,14 +276,8 @@ def master_equation(
     omega = _atom_frequencies(device, None, frequencies)
     dims = device.dims
     n = device.n_atoms
-    alpha = np.stack(
-        np.broadcast_arrays(
-            *[
-                a.anharmonicity if a.anharmonicity is not None else np.zeros(())
-                for a in device.atoms
-            ]
-        ),
-        axis=-1,
+    alpha = _per_atom_stack(
+        [a.anharmonicity if a.anharmonicity is not None else 0.0 for a in device.atoms]
     )
     # Transitions: every g→e, then every e→f of the three-level atoms.
     owners = list(range(n)) + [j for j, a in enumerate(device.atoms) if a.levels == 3]
@@ -319,7 +313,6 @@ def master_equation(
     lamb = np.real(np.diagonal(coherent, axis1=-2, axis2=-1))[..., :n]
     exchange = coherent[..., :n, :n] * (1 - np.eye(n))
     channels = np.stack([np.conj(wr), np.conj(wl)], axis=-2)
-    stack = lambda values: np.stack(np.broadcast_arrays(*values), axis=-1)  # noqa: E731
     return assemble(
         dims,
         device.atom_names,
@@ -330,9 +323,9 @@ def master_equation(
         channels=channels,
         channel_labels=("waveguide:right", "waveguide:left"),
         drive_amplitudes=omega_drive,
-        intrinsic_decay=stack([a.intrinsic_decay_rate for a in device.atoms]),
-        thermal_occupation=stack([a.n_thermal for a in device.atoms]),
-        dephasing=stack([a.dephasing_rate for a in device.atoms]),
+        intrinsic_decay=_per_atom_stack([a.intrinsic_decay_rate for a in device.atoms]),
+        thermal_occupation=_per_atom_stack([a.n_thermal for a in device.atoms]),
+        dephasing=_per_atom_stack([a.dephasing_rate for a in device.atoms]),
         frame_frequency=frame,
         info={
             "frequencies": omega,
@@ -343,3 +336,8 @@ def master_equation(
             "drive_amplitudes": omega_drive,
         },
     )
+
+
+def _per_atom_stack(values: Sequence[ArrayLike]) -> NDArray:
+    """Stack one (batched) value per atom along a new last axis, broadcasting the batch."""
+    return np.stack(np.broadcast_arrays(*values), axis=-1)
