@@ -15,6 +15,7 @@ from giantatoms.couplings import (
     perfect_correlation_frequencies,
 )
 from giantatoms.device import Atom, Device, Drive, Waveguide
+from giantatoms.evolution import Evolution, evolve, evolve_constant
 from giantatoms.gap import LiouvillianGap, liouvillian_gap
 from giantatoms.lindblad import MasterEquation, master_equation
 from giantatoms.liouvillian import liouvillian
@@ -48,6 +49,7 @@ __all__ = [
     "Device",
     "DirectSolver",
     "Drive",
+    "Evolution",
     "IterativeSolver",
     "LiouvillianGap",
     "MasterEquation",
@@ -63,6 +65,8 @@ __all__ = [
     "decoherence_free_frequencies",
     "drive_amplitudes",
     "entangling_operating_point",
+    "evolve",
+    "evolve_constant",
     "excited_population",
     "liouvillian",
     "liouvillian_gap",
