@@ -53,6 +53,7 @@ from giantatoms.liouvillian import (
     map_chunks,
     real_liouvillian,
     sparse_liouvillian,
+    state_diagnostics,
     unvectorize_hermitian,
     vectorize_hermitian,
 )
@@ -232,18 +233,6 @@ def _check_positive(name: str, value: Any, *, allow_none: bool = False) -> None:
 # --------------------------------------------------------------------------------------------
 # Shared helpers
 # --------------------------------------------------------------------------------------------
-
-
-def _state_diagnostics(rho: NDArray) -> tuple[NDArray, NDArray, NDArray]:
-    """|tr ρ − 1|, max |ρ − ρ†| and λ_min of the Hermitian part, over the leading axes."""
-    trace_error = np.abs(np.trace(rho, axis1=-2, axis2=-1) - 1.0)
-    adjoint = np.swapaxes(rho, -1, -2).conj()
-    hermiticity_error = np.abs(rho - adjoint).max(axis=(-2, -1))
-    min_eigenvalue = np.full(rho.shape[:-2], np.nan)
-    finite = np.isfinite(rho).all(axis=(-2, -1))
-    if finite.any():
-        min_eigenvalue[finite] = np.linalg.eigvalsh(0.5 * (rho[finite] + adjoint[finite]))[:, 0]
-    return trace_error, hermiticity_error, min_eigenvalue
 
 
 def _trace_norm(x: NDArray[np.float64], d: int) -> NDArray[np.float64]:
@@ -450,7 +439,7 @@ def evolve_constant(
         map_chunks(work, n, chunk, threads)
         out = unvectorize_hermitian(x, d)
 
-    trace_error, hermiticity_error, min_eigenvalue = _state_diagnostics(out)
+    trace_error, hermiticity_error, min_eigenvalue = state_diagnostics(out)
     used = sorted(set(point_method.tolist()), key=["eigen", "expm", "krylov"].index)
     return Evolution(
         times=t,
@@ -641,7 +630,7 @@ def evolve(
             max_factor = 1.0
 
     rho = unvectorize_hermitian(out, d)
-    trace_error, hermiticity_error, min_eigenvalue = _state_diagnostics(rho)
+    trace_error, hermiticity_error, min_eigenvalue = state_diagnostics(rho)
     return Evolution(
         times=t,
         rho=rho.reshape(*batch, t.size, d, d),

@@ -157,6 +157,28 @@ def _rho_from_coordinates(x: NDArray[np.float64], d: int, scale: float) -> NDArr
     return rho
 
 
+def state_diagnostics(rho: NDArray) -> tuple[NDArray, NDArray, NDArray]:
+    """Diagnostics of density matrices: |tr ρ − 1|, max |ρ − ρ†|, λ_min of the Hermitian part.
+
+    Parameters
+    ----------
+    rho : ndarray, complex, shape (..., d, d)
+
+    Returns
+    -------
+    (ndarray, ndarray, ndarray), float, shape (...) each
+        NaN as the smallest eigenvalue where ρ is not finite.
+    """
+    trace_error = np.abs(np.trace(rho, axis1=-2, axis2=-1) - 1.0)
+    adjoint = np.swapaxes(rho, -1, -2).conj()
+    hermiticity_error = np.abs(rho - adjoint).max(axis=(-2, -1))
+    min_eigenvalue = np.full(rho.shape[:-2], np.nan)
+    finite = np.isfinite(rho).all(axis=(-2, -1))
+    if finite.any():
+        min_eigenvalue[finite] = np.linalg.eigvalsh(0.5 * (rho[finite] + adjoint[finite]))[:, 0]
+    return trace_error, hermiticity_error, min_eigenvalue
+
+
 # --------------------------------------------------------------------------------------------
 # Dense kernels
 # --------------------------------------------------------------------------------------------

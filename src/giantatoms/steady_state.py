@@ -45,6 +45,7 @@ from giantatoms.liouvillian import (
     default_threads,
     map_chunks,
     sparse_liouvillian,
+    state_diagnostics,
     unvectorize_hermitian,
     vectorize_hermitian,
 )
@@ -494,21 +495,6 @@ def _lindblad_residual(heff: NDArray, c: NDArray, rho: NDArray) -> NDArray[np.fl
     )
 
 
-def _state_diagnostics(rho: NDArray) -> tuple[NDArray, NDArray, NDArray]:
-    """Trace error, Hermiticity error and smallest eigenvalue of the Hermitian part, (n,) each."""
-    trace_error = np.abs(np.trace(rho, axis1=-2, axis2=-1) - 1.0)
-    adjoint = np.swapaxes(rho, -1, -2).conj()
-    hermiticity_error = np.abs(rho - adjoint).max(axis=(-2, -1))
-    min_eigenvalue = np.full(rho.shape[0], np.nan)
-    finite = np.isfinite(rho).all(axis=(-2, -1))
-    if finite.any():
-        part = rho[finite]
-        min_eigenvalue[finite] = np.linalg.eigvalsh(
-            0.5 * (part + np.swapaxes(part, -1, -2).conj())
-        )[:, 0]
-    return trace_error, hermiticity_error, min_eigenvalue
-
-
 # --------------------------------------------------------------------------------------------
 # Dense batched solver
 # --------------------------------------------------------------------------------------------
@@ -570,7 +556,7 @@ def _dense_steady_states(h: NDArray, c: NDArray, solver: DenseSolver) -> dict[st
             out["trace_error"][part],
             out["hermiticity_error"][part],
             out["min_eigenvalue"][part],
-        ) = _state_diagnostics(rho)
+        ) = state_diagnostics(rho)
         out["condition"][part] = condition
         out["singular"][part] = singular
 
@@ -688,7 +674,7 @@ def _sparse_steady_states(
         rho[i] = unvectorize_hermitian(x, d)
         residual[i] = float(np.linalg.norm(lv @ rho[i].reshape(dd)))
 
-    trace_error, hermiticity_error, min_eigenvalue = _state_diagnostics(rho)
+    trace_error, hermiticity_error, min_eigenvalue = state_diagnostics(rho)
     info: dict[str, Any] = {}
     if isinstance(solver, IterativeSolver):
         info = {"iterations": iterations, "krylov_info": krylov_info, "probe_info": probe_info}
