@@ -267,6 +267,7 @@ def master_equation(
     from giantatoms.couplings import (
         EmitterGeometry,
         _atom_frequencies,
+        _stack_emitters,
         channel_form_factors,
         coupling_matrix,
         drive_amplitudes,
@@ -276,7 +277,7 @@ def master_equation(
     omega = _atom_frequencies(device, None, frequencies)
     dims = device.dims
     n = device.n_atoms
-    alpha = _per_atom_stack(
+    alpha = _stack_emitters(
         [a.anharmonicity if a.anharmonicity is not None else 0.0 for a in device.atoms]
     )
     # Transitions: every g→e, then every e→f of the three-level atoms.
@@ -323,9 +324,9 @@ def master_equation(
         channels=channels,
         channel_labels=("waveguide:right", "waveguide:left"),
         drive_amplitudes=omega_drive,
-        intrinsic_decay=_per_atom_stack([a.intrinsic_decay_rate for a in device.atoms]),
-        thermal_occupation=_per_atom_stack([a.n_thermal for a in device.atoms]),
-        dephasing=_per_atom_stack([a.dephasing_rate for a in device.atoms]),
+        intrinsic_decay=_stack_emitters([a.intrinsic_decay_rate for a in device.atoms]),
+        thermal_occupation=_stack_emitters([a.n_thermal for a in device.atoms]),
+        dephasing=_stack_emitters([a.dephasing_rate for a in device.atoms]),
         frame_frequency=frame,
         info={
             "frequencies": omega,
@@ -336,8 +337,3 @@ def master_equation(
             "drive_amplitudes": omega_drive,
         },
     )
-
-
-def _per_atom_stack(values: Sequence[ArrayLike]) -> NDArray:
-    """Stack one (batched) value per atom along a new last axis, broadcasting the batch."""
-    return np.stack(np.broadcast_arrays(*values), axis=-1)
