@@ -456,6 +456,150 @@ def evolve_constant(
 
 
 # --------------------------------------------------------------------------------------------
+# Magnus kernel (shared with giantatoms.protocols)
+# --------------------------------------------------------------------------------------------
+
+
+def blocked_expm(a: NDArray[np.float64], sectors: tuple[slice, ...] | None) -> NDArray[np.float64]:
+    """Matrix exponentials of a stack (m, D, D), per block when ``sectors`` is given."""
+    if sectors is None or len(sectors) <= 1:
+        return sla.expm(a)
+    out = np.zeros_like(a)
+    for s in sectors:
+        out[:, s, s] = sla.expm(a[:, s, s])
+    return out
+
+
+def dense_magnus_step(
+    real_generator: Callable[[float], NDArray[np.float64]],
+    sectors: tuple[slice, ...] | None = None,
+) -> Callable[[float, float, NDArray[np.float64]], tuple[NDArray, NDArray]]:
+    """One 4th-order Magnus step and its two half steps on real coordinates (dense, batched).
+
+    ``real_generator(t)`` returns R(t) of shape (n, D, D). With ``sectors`` the generators must
+    be block diagonal over them (undriven segments) and the exponentials are taken per block.
+    The returned callable maps (start, h, x (n, D)) to (x after one step, x after two halves).
+    """
+
+    def exponent(start: float, h: float) -> NDArray[np.float64]:
+        a1 = real_generator(start + _GAUSS_NODES[0] * h)
+        a2 = real_generator(start + _GAUSS_NODES[1] * h)
+        # [A₂, A₁] = [A₂ − A₁, A₁]: avoids cancelling the large constant part (α ~ 1e9 rad/s).
+        diff = a2 - a1
+        commutator = np.matmul(diff, a1) - np.matmul(a1, diff)
+        return (0.5 * h) * (a1 + a2) + (np.sqrt(3.0) / 12.0 * h * h) * commutator
+
+    def step(start: float, h: float, x: NDArray[np.float64]) -> tuple[NDArray, NDArray]:
+        n = x.shape[0]
+        half = 0.5 * h
+        exponents = np.concatenate(
+            [exponent(start, h), exponent(start, half), exponent(start + half, half)]
+        )
+        propagators = blocked_expm(exponents, sectors)
+        full = np.einsum("mij,mj->mi", propagators[:n], x)
+        fine = np.einsum("mij,mj->mi", propagators[n : 2 * n], x)
+        fine = np.einsum("mij,mj->mi", propagators[2 * n :], fine)
+        return full, fine
+
+    return step
+
+
+@dataclass(frozen=True)
+class MagnusLoop:
+    """Output of :func:`magnus_loop`: states (n, T, D), error bounds (n, T) and step counts."""
+
+    states: NDArray
+    errors: NDArray[np.float64]
+    steps: int
+    rejected: int
+    step_sizes: NDArray[np.float64]
+
+
+def magnus_loop(
+    step: Callable[[float, float, NDArray], tuple[NDArray, NDArray]],
+    x: NDArray,
+    times: NDArray[np.float64],
+    *,
+    t0: float,
+    rtol: float,
+    atol: float,
+    max_step: float | None,
+    first_step: float | None,
+    max_steps: int,
+    trace_norm: Callable[[NDArray], NDArray[np.float64]],
+) -> MagnusLoop:
+    """Adaptive step-doubling control around a Magnus ``step`` (see the module docstring).
+
+    ``x`` (n, D) is the state at ``t0``; ``times`` strictly increasing and ≥ ``t0``. The
+    batch shares one step sequence. ``trace_norm`` maps coordinate differences (n, D) to their
+    trace norms (n,).
+    """
+    span = times[-1] - t0
+    limit = np.inf if max_step is None else float(max_step)
+    h = first_step if first_step is not None else 0.01 * span if span > 0 else 1.0
+    h = min(float(h), limit)
+    n = x.shape[0]
+    out = np.empty((n, times.size, x.shape[-1]), dtype=x.dtype)
+    errors = np.zeros((n, times.size))
+    accumulated = np.zeros(n)
+    step_sizes: list[float] = []
+    steps = rejected = attempts = 0
+    current = t0
+    k = 0
+    if times[0] == t0:
+        out[:, 0] = x
+        k = 1
+    max_factor = _MAX_FACTOR
+    richardson = 2.0**_MAGNUS_ORDER - 1.0
+    while k < times.size:
+        target = times[k]
+        remaining = target - current
+        landing = h >= remaining
+        size = remaining if landing else h
+        if size <= 16 * np.finfo(float).eps * max(abs(current), abs(target), span):
+            raise RuntimeError(
+                f"evolve: step size underflow at t = {current!r} s (h = {size:.3g} s); "
+                f"rtol = {rtol:g}, atol = {atol:g} may be below what rounding allows"
+            )
+        if attempts >= max_steps:
+            raise RuntimeError(
+                f"evolve: max_steps = {max_steps} exceeded at t = {current!r} s "
+                f"(of {times[-1]!r} s); raise max_steps or loosen rtol/atol"
+            )
+        attempts += 1
+        full, fine = step(current, size, x)
+        local = (fine - full) / richardson
+        scale = atol + rtol * np.maximum(np.abs(fine), np.abs(x))
+        ratio = float(np.max(np.sqrt(np.mean(np.abs(local / scale) ** 2, axis=-1)), initial=0.0))
+        if not np.isfinite(ratio):
+            ratio = np.inf
+        factor = (
+            max_factor
+            if ratio == 0
+            else min(max_factor, max(_MIN_FACTOR, _SAFETY * ratio ** (-1 / (_MAGNUS_ORDER + 1))))
+        )
+        if ratio <= 1.0:
+            steps += 1
+            step_sizes.append(size)
+            accumulated += trace_norm(local)
+            x = fine
+            current = target if landing else current + size
+            proposed = size * factor
+            # A step cut short to land on a save time says little about the next one.
+            h = min(max(proposed, h) if landing and factor >= 1 else proposed, limit)
+            max_factor = _MAX_FACTOR
+            if landing:
+                out[:, k] = x
+                errors[:, k] = accumulated
+                k += 1
+        else:
+            rejected += 1
+            h = size * min(1.0, factor)
+            max_factor = 1.0
+    return MagnusLoop(out, errors, steps, rejected, np.asarray(step_sizes))
+
+
+# --------------------------------------------------------------------------------------------
 # Time-dependent generators
 # --------------------------------------------------------------------------------------------
 
@@ -548,86 +692,20 @@ def evolve(
         r = real_liouvillian(me.hamiltonian, me.jump_operators)
         return np.broadcast_to(r, (*batch, size, size)).reshape(n, size, size)
 
-    def magnus_exponent(start: float, h: float) -> NDArray[np.float64]:
-        a1 = real_generator(start + _GAUSS_NODES[0] * h)
-        a2 = real_generator(start + _GAUSS_NODES[1] * h)
-        # [A₂, A₁] = [A₂ − A₁, A₁]: avoids cancelling the large constant part (α ~ 1e9 rad/s).
-        diff = a2 - a1
-        commutator = np.matmul(diff, a1) - np.matmul(a1, diff)
-        return (0.5 * h) * (a1 + a2) + (np.sqrt(3.0) / 12.0 * h * h) * commutator
-
-    span = t[-1] - t0
-    limit = np.inf if max_step is None else float(max_step)
-    h = first_step if first_step is not None else 0.01 * span if span > 0 else 1.0
-    h = min(float(h), limit)
-    out = np.empty((n, t.size, size))
-    errors = np.zeros((n, t.size))
-    accumulated = np.zeros(n)
-    step_sizes: list[float] = []
-    steps = rejected = attempts = 0
-    current = t0
-    k = 0
-    if t[0] == t0:
-        out[:, 0] = x
-        k = 1
-    max_factor = _MAX_FACTOR
-    richardson = 2.0**_MAGNUS_ORDER - 1.0
-    while k < t.size:
-        target = t[k]
-        remaining = target - current
-        landing = h >= remaining
-        step = remaining if landing else h
-        if step <= 16 * np.finfo(float).eps * max(abs(current), abs(target), span):
-            raise RuntimeError(
-                f"evolve: step size underflow at t = {current!r} s (h = {step:.3g} s); "
-                f"rtol = {rtol:g}, atol = {atol:g} may be below what rounding allows"
-            )
-        if attempts >= max_steps:
-            raise RuntimeError(
-                f"evolve: max_steps = {max_steps} exceeded at t = {current!r} s "
-                f"(of {t[-1]!r} s); raise max_steps or loosen rtol/atol"
-            )
-        attempts += 1
-        half = 0.5 * step
-        exponents = np.concatenate(
-            [
-                magnus_exponent(current, step),
-                magnus_exponent(current, half),
-                magnus_exponent(current + half, half),
-            ]
-        )
-        propagators = sla.expm(exponents)
-        full = np.einsum("mij,mj->mi", propagators[:n], x)
-        fine = np.einsum("mij,mj->mi", propagators[n : 2 * n], x)
-        fine = np.einsum("mij,mj->mi", propagators[2 * n :], fine)
-        local = (fine - full) / richardson
-        scale = atol + rtol * np.maximum(np.abs(fine), np.abs(x))
-        ratio = float(np.max(np.sqrt(np.mean((local / scale) ** 2, axis=-1)), initial=0.0))
-        if not np.isfinite(ratio):
-            ratio = np.inf
-        factor = (
-            max_factor
-            if ratio == 0
-            else min(max_factor, max(_MIN_FACTOR, _SAFETY * ratio ** (-1 / (_MAGNUS_ORDER + 1))))
-        )
-        if ratio <= 1.0:
-            steps += 1
-            step_sizes.append(step)
-            accumulated += _trace_norm(local, d)
-            x = fine
-            current = target if landing else current + step
-            proposed = step * factor
-            # A step cut short to land on a save time says little about the next one.
-            h = min(max(proposed, h) if landing and factor >= 1 else proposed, limit)
-            max_factor = _MAX_FACTOR
-            if landing:
-                out[:, k] = x
-                errors[:, k] = accumulated
-                k += 1
-        else:
-            rejected += 1
-            h = step * min(1.0, factor)
-            max_factor = 1.0
+    loop = magnus_loop(
+        dense_magnus_step(real_generator),
+        x,
+        t,
+        t0=t0,
+        rtol=rtol,
+        atol=atol,
+        max_step=max_step,
+        first_step=first_step,
+        max_steps=max_steps,
+        trace_norm=lambda v: _trace_norm(v, d),
+    )
+    out, errors = loop.states, loop.errors
+    steps, rejected, step_sizes = loop.steps, loop.rejected, loop.step_sizes
 
     rho = unvectorize_hermitian(out, d)
     trace_error, hermiticity_error, min_eigenvalue = state_diagnostics(rho)

@@ -264,6 +264,22 @@ def master_equation(
         ``lamb_shift``, ``exchange``, ``decay_matrix`` and ``drive_amplitudes``.
     """
     from giantatoms._builder import assemble
+
+    return assemble(**device_terms(device, drive, frequencies, frame_frequency))
+
+
+def device_terms(
+    device: Device,
+    drive: Drive | None = None,
+    frequencies: ArrayLike | None = None,
+    frame_frequency: ArrayLike | None = None,
+) -> dict[str, Any]:
+    """Coefficients and operator stacks of a device's master equation (internal).
+
+    Returns the keyword arguments of :func:`giantatoms._builder.assemble`; the fast
+    time-dependent generators of :mod:`giantatoms.protocols` read the same dictionary, so the
+    physics lives in one place. Arguments as in :func:`master_equation`.
+    """
     from giantatoms.couplings import (
         EmitterGeometry,
         _atom_frequencies,
@@ -314,21 +330,21 @@ def master_equation(
     lamb = np.real(np.diagonal(coherent, axis1=-2, axis2=-1))[..., :n]
     exchange = coherent[..., :n, :n] * (1 - np.eye(n))
     channels = np.stack([np.conj(wr), np.conj(wl)], axis=-2)
-    return assemble(
-        dims,
-        device.atom_names,
-        detunings=omega - frame[..., None],
-        anharmonicities=alpha,
-        transition_operators=sigma,
-        coherent=coherent,
-        channels=channels,
-        channel_labels=("waveguide:right", "waveguide:left"),
-        drive_amplitudes=omega_drive,
-        intrinsic_decay=_stack_emitters([a.intrinsic_decay_rate for a in device.atoms]),
-        thermal_occupation=_stack_emitters([a.n_thermal for a in device.atoms]),
-        dephasing=_stack_emitters([a.dephasing_rate for a in device.atoms]),
-        frame_frequency=frame,
-        info={
+    return {
+        "dims": dims,
+        "atom_names": device.atom_names,
+        "detunings": omega - frame[..., None],
+        "anharmonicities": alpha,
+        "transition_operators": sigma,
+        "coherent": coherent,
+        "channels": channels,
+        "channel_labels": ("waveguide:right", "waveguide:left"),
+        "drive_amplitudes": omega_drive,
+        "intrinsic_decay": _stack_emitters([a.intrinsic_decay_rate for a in device.atoms]),
+        "thermal_occupation": _stack_emitters([a.n_thermal for a in device.atoms]),
+        "dephasing": _stack_emitters([a.dephasing_rate for a in device.atoms]),
+        "frame_frequency": frame,
+        "info": {
             "frequencies": omega,
             "detunings": omega + lamb - frame[..., None],
             "lamb_shift": lamb,
@@ -336,4 +352,4 @@ def master_equation(
             "decay_matrix": decay[..., :n, :n],
             "drive_amplitudes": omega_drive,
         },
-    )
+    }
