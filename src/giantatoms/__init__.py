@@ -4,7 +4,7 @@ The public API is what this module re-exports. Internal units are rad/s and seco
 :mod:`giantatoms.units` at the edges. Conventions: see ``docs/conventions.md`` and PHYSICS.md.
 """
 
-from giantatoms import presets, units
+from giantatoms import presets, protocols, units
 from giantatoms.couplings import (
     Couplings,
     OperatingPoint,
@@ -31,6 +31,7 @@ from giantatoms.metrics import (
     populations,
     purity,
 )
+from giantatoms.protocols import Protocol, ProtocolResult, Ramp, Segment, run_protocol
 from giantatoms.steady_state import (
     DenseSolver,
     DirectSolver,
@@ -54,6 +55,10 @@ __all__ = [
     "LiouvillianGap",
     "MasterEquation",
     "OperatingPoint",
+    "Protocol",
+    "ProtocolResult",
+    "Ramp",
+    "Segment",
     "SteadyState",
     "SteadyStateError",
     "Waveguide",
@@ -78,7 +83,9 @@ __all__ = [
     "perfect_correlation_frequencies",
     "populations",
     "presets",
+    "protocols",
     "purity",
+    "run_protocol",
     "steady_state",
     "units",
 ]

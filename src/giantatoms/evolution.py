@@ -38,6 +38,7 @@ estimates (trace norm) bounds the global error to leading order; it is reported 
 from __future__ import annotations
 
 import contextlib
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -453,6 +454,59 @@ def evolve_constant(
         dims=me.dims,
         info=info,
     )
+
+
+def propagate_constant_real(
+    r: NDArray[np.float64],
+    x0: NDArray[np.float64],
+    times: NDArray[np.float64],
+    *,
+    sectors: tuple[slice, ...] | None = None,
+    max_condition: float = DEFAULT_MAX_CONDITION,
+    chunk_size: int | None = None,
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.str_]]:
+    """x(t) = exp(R t) x₀ for a batch of constant real generators (dense, exact).
+
+    Parameters
+    ----------
+    r : ndarray, float, shape (m, D, D)
+    x0 : ndarray, float, shape (m, D)
+    times : ndarray, s, shape (T,), ≥ 0 and increasing
+    sectors : tuple of slice, optional
+        Blocks of a block-diagonal R (propagated independently).
+    max_condition : float
+        Eigen path accepted where κ₁(W) ≤ this, else scaling-and-squaring.
+    chunk_size : int, optional
+        Batch points per chunk (chunks run on a thread pool).
+
+    Returns
+    -------
+    (ndarray, ndarray, ndarray)
+        x of shape (m, T, D); the largest κ₁(W) over the blocks, shape (m,); the method of
+        each point (``"eigen"`` or ``"expm"``).
+    """
+    m, size, _ = r.shape
+    blocks = sectors if sectors else (slice(0, size),)
+    x = np.zeros((m, times.size, size))
+    condition = np.zeros(m)
+    method = np.full(m, "eigen", dtype="<U5")
+    d = math.isqrt(size)
+
+    def work(part: slice) -> None:
+        for block in blocks:
+            rb = np.ascontiguousarray(r[part, block, block])
+            xb = x0[part, block]
+            out, cond = _eigen_propagate(rb, xb, times)
+            flagged = ~(cond <= max_condition)
+            if flagged.any():
+                out[flagged] = _expm_propagate(rb[flagged], xb[flagged], times)
+                rows = np.arange(part.start, part.stop)[flagged]
+                method[rows] = "expm"
+            x[part, :, block] = out
+            condition[part] = np.maximum(condition[part], cond)
+
+    map_chunks(work, m, chunk_length(d, chunk_size), default_threads())
+    return x, condition, method
 
 
 # --------------------------------------------------------------------------------------------
