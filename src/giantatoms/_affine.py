@@ -203,6 +203,31 @@ class RealGeneratorBasis:
         flat = self.matrices.reshape(self.matrices.shape[0], -1)
         return (c @ flat).reshape(c.shape[0], self.size, self.size)
 
+    def generator_blocks(
+        self, coefficients: NDArray[np.float64], sectors: tuple[slice, ...] | None
+    ) -> list[NDArray[np.float64]]:
+        """The generator as blocks: [R] (N, D, D) without sectors, else one (N, D_b, D_b) each.
+
+        With ``sectors`` the coefficients must not break them (see :meth:`breaks_sectors`);
+        only the diagonal blocks are formed.
+        """
+        if sectors is None:
+            return [self.generator(coefficients)]
+        c = np.ascontiguousarray(coefficients, dtype=float)
+        out = []
+        for k, s in enumerate(sectors):
+            flat = self._sector_matrices(k, s)
+            size = s.stop - s.start
+            out.append((c @ flat).reshape(c.shape[0], size, size))
+        return out
+
+    def _sector_matrices(self, k: int, s: slice) -> NDArray[np.float64]:
+        cache = self.__dict__.setdefault("_sector_cache", {})
+        if k not in cache:
+            block = self.matrices[:, s, s]
+            cache[k] = np.ascontiguousarray(block.reshape(block.shape[0], -1))
+        return cache[k]
+
     def to_coordinates(self, rho: NDArray) -> NDArray[np.float64]:
         """Permuted real coordinates of ρ (…, d, d) → (…, D)."""
         return vectorize_hermitian(rho)[..., self.order]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -217,6 +218,21 @@ class MasterEquation:
         )
 
 
+@lru_cache(maxsize=64)
+def _transition_operators(
+    dims: tuple[int, ...], owners: tuple[int, ...], lower: tuple[int, ...]
+) -> NDArray[np.complex128]:
+    """σ_t of every transition in the full space, (T, d, d); cached, read-only."""
+    sigma = np.stack(
+        [
+            embed(transition_lowering(dims[j], level), j, dims)
+            for j, level in zip(owners, lower, strict=True)
+        ]
+    )
+    sigma.setflags(write=False)
+    return sigma
+
+
 def _local_operators(dims: Sequence[int]) -> tuple[NDArray, NDArray]:
     """Ladder and number operators of every atom embedded in the full space, (n, d, d) each."""
     b = np.stack([embed(lowering(n), j, dims) for j, n in enumerate(dims)])
@@ -311,12 +327,7 @@ def device_terms(
     g = coupling_matrix(geos, t_freq, v)
     wr, wl = channel_form_factors(geos, t_freq, v)
     decay, coherent = split_coupling(g, wr, wl)
-    sigma = np.stack(
-        [
-            embed(transition_lowering(dims[j], level), j, dims)
-            for j, level in zip(owners, lower, strict=True)
-        ]
-    )
+    sigma = _transition_operators(dims, tuple(owners), tuple(lower))
     if drive is not None:
         frame = np.asarray(drive.frequency, dtype=float)
         omega_drive = drive_amplitudes(device, drive)

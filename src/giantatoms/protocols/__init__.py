@@ -7,6 +7,7 @@ integrator where it is not. See :mod:`giantatoms.protocols._runner` for the fram
 """
 
 from giantatoms.protocols._library import AFTER_DRIVE, driven_dissipative, nearest_df_frequencies
+from giantatoms.protocols._noise import NoiseAverage, quasi_static_average
 from giantatoms.protocols._runner import ProtocolResult, initial_state, run_protocol
 from giantatoms.protocols._segments import (
     Constant,
@@ -22,6 +23,7 @@ __all__ = [
     "AFTER_DRIVE",
     "Constant",
     "FunctionWaveform",
+    "NoiseAverage",
     "Protocol",
     "ProtocolResult",
     "Ramp",
@@ -31,5 +33,6 @@ __all__ = [
     "driven_dissipative",
     "initial_state",
     "nearest_df_frequencies",
+    "quasi_static_average",
     "run_protocol",
 ]

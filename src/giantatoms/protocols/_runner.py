@@ -57,7 +57,12 @@ from giantatoms.evolution import (
     propagate_constant_real,
 )
 from giantatoms.lindblad import device_terms
-from giantatoms.liouvillian import sparse_liouvillian, state_diagnostics
+from giantatoms.liouvillian import (
+    default_threads,
+    map_chunks,
+    sparse_liouvillian,
+    state_diagnostics,
+)
 from giantatoms.metrics import bell_fidelity, concurrence, populations
 from giantatoms.operators import number
 from giantatoms.protocols._segments import Protocol, Segment
@@ -211,6 +216,18 @@ def initial_state(device: Device, kind: str = "ground") -> NDArray[np.complex128
 # --------------------------------------------------------------------------------------------
 
 
+def _lead(value: ArrayLike) -> NDArray:
+    """A batch-only array with a leading length-1 axis for the K (time node) axis."""
+    arr = np.asarray(value)
+    return arr[None, ...] if arr.ndim else arr
+
+
+def _pad(arr: NDArray, batch_ndim: int, trailing: int) -> NDArray:
+    """Insert length-1 axes after the leading K axis so the batch axes align (K, batch…, tail)."""
+    missing = batch_ndim - (arr.ndim - 1 - trailing)
+    return arr.reshape((arr.shape[0],) + (1,) * max(missing, 0) + arr.shape[1:])
+
+
 class _Schedule:
     """Coefficients of every segment for one set of scalar durations, on the flattened batch.
 
@@ -251,6 +268,9 @@ class _Schedule:
             starts.append(value)
             value = np.asarray(seg.frequencies(np.array([dur]), value, dur), dtype=float)[0]
         self.starts = starts
+        #: Phase (rad, per group row) of each driven segment's tone in the simulation frame
+        #: at the segment start; set by the propagation loop before the segment runs.
+        self.tone_phase: dict[int, NDArray[np.float64]] = {}
 
     def _flat(self, arr: ArrayLike, k: int, trailing: int) -> NDArray:
         """Broadcast (K, batch…, *trailing) values to (K, N_group, *trailing)."""
@@ -262,7 +282,8 @@ class _Schedule:
     def _frequencies_full(self, index: int, tau: NDArray[np.float64]) -> NDArray[np.float64]:
         seg = self.protocol.segments[index]
         nominal = seg.frequencies(tau, self.starts[index], self.durations[index])
-        values = np.asarray(nominal, dtype=float) + np.asarray(self.protocol.frequency_offset)
+        nominal = _pad(np.asarray(nominal, dtype=float), len(self.batch), 1)
+        values = nominal + _lead(self.protocol.frequency_offset)
         if values.shape[-1:] != (self.n,):
             raise ValueError(
                 f"segment {index}: frequencies must have shape (..., {self.n}) (one per atom), "
@@ -291,11 +312,11 @@ class _Schedule:
             envelope = np.asarray(
                 seg.drive_envelope(tau, np.array(1.0), self.durations[index]), dtype=float
             )
-            envelope = envelope.reshape(k, *envelope.shape[1:])
+            envelope = _pad(envelope.reshape(k, *envelope.shape[1:]), len(self.batch), 0)
             factor = (
                 envelope
-                * np.asarray(self.protocol.amplitude_scale)
-                * np.exp(1j * np.asarray(self.protocol.phase_offset))
+                * _lead(self.protocol.amplitude_scale)
+                * np.exp(1j * _lead(self.protocol.phase_offset))
             )
             factor = np.broadcast_to(factor, (k, *self.batch))
             amplitudes = np.broadcast_to(terms["drive_amplitudes"], (k, *self.batch, self.n))
@@ -305,6 +326,9 @@ class _Schedule:
             if out[key] is not None:
                 out[key] = self._flat(out[key], k, trailing)
         out["dressed_detunings"] = self._flat(terms["info"]["detunings"], k, 1)
+        if seg.drive is not None and index in self.tone_phase:
+            shift = np.exp(-1j * self.tone_phase[index])
+            out["drive_amplitudes"] = out["drive_amplitudes"] * shift[None, :, None]
         return out
 
 
@@ -323,11 +347,24 @@ def _batch_shape(device: Device, protocol: Protocol) -> tuple[int, ...]:
     if protocol.reference_frequency is not None:
         shapes.append(np.shape(protocol.reference_frequency))
     value = np.asarray(device.frequencies, dtype=float)
-    for seg in protocol.segments:
+    n = device.n_atoms
+    for i, seg in enumerate(protocol.segments):
         shapes.append(np.shape(seg.duration))
         dur = float(np.max(seg.duration))
         tau = np.array([0.0, dur])
-        values = np.asarray(seg.frequencies(tau, value, dur))
+        name = f"segment {i}" + (f" ({seg.label!r})" if seg.label else "")
+        try:
+            values = np.asarray(seg.frequencies(tau, value, dur), dtype=float)
+        except ValueError as exc:
+            raise ValueError(
+                f"{name}: frequencies must broadcast to shape (..., {n}) (one per atom, rad/s) "
+                f"with the previous segment's {np.shape(value)}: {exc}"
+            ) from None
+        if values.ndim < 2 or values.shape[-1] != n:
+            raise ValueError(
+                f"{name}: frequencies must have shape (..., {n}) (one per atom, rad/s), got "
+                f"{values.shape[1:]}"
+            )
         shapes.append(values.shape[1:-1])
         value = values[-1]
         envelope = np.asarray(seg.drive_envelope(tau, np.array(1.0), dur))
@@ -634,12 +671,23 @@ def _run_group(
     ref_phase = np.zeros(rows.size)
     error = np.zeros(rows.size)
     methods = []
+    tone = {
+        i: schedule._flat(np.asarray(seg.drive.frequency, dtype=float)[None], 1, 0)[0]
+        for i, seg in enumerate(protocol.segments)
+        if seg.drive is not None
+    }
     for index, seg in enumerate(protocol.segments):
+        if index in tone:
+            # A tone is a phase-continuous CW source: in the lab its phase is ω_d t + phase.
+            # In the simulation frame (phase θ(t) = ω_ref t − ref_phase) that is a constant
+            # (ω_d − ω_ref) t_s + ref_phase during a segment whose frame rotates at ω_d.
+            schedule.tone_phase[index] = (tone[index] - reference) * starts[index] + ref_phase
         begin, end = starts[index], starts[index + 1]
         inside = (times >= begin) & ((times < end) | (index == last))
         inside &= times <= end * (1 + 1e-12)
         local = np.clip(times[inside] - begin, 0.0, schedule.durations[index])
-        run_times = np.append(local, schedule.durations[index])
+        run_times = np.unique(np.append(local, schedule.durations[index]))
+        pick = np.searchsorted(run_times, local)
         states, seg_error, label = _propagate_segment(
             schedule,
             basis,
@@ -657,12 +705,12 @@ def _run_group(
         k = np.flatnonzero(inside)
         if k.size:
             if basis is not None:
-                rho_out[rows[:, None], k[None, :]] = basis.from_coordinates(states[:, :-1])
+                rho_out[rows[:, None], k[None, :]] = basis.from_coordinates(states[:, pick])
             else:
-                rho_out[rows[:, None], k[None, :]] = states[:, :-1].reshape(rows.size, -1, d, d)
-            phases_out[rows[:, None], k[None, :]] = phase[:, None, :] + seg_phase[:, :-1]
-            ref_out[rows[:, None], k[None, :]] = ref_phase[:, None] + seg_ref[:, :-1]
-            errors_out[rows[:, None], k[None, :]] = error[:, None] + seg_error[:, :-1]
+                rho_out[rows[:, None], k[None, :]] = states[:, pick].reshape(rows.size, -1, d, d)
+            phases_out[rows[:, None], k[None, :]] = phase[:, None, :] + seg_phase[:, pick]
+            ref_out[rows[:, None], k[None, :]] = ref_phase[:, None] + seg_ref[:, pick]
+            errors_out[rows[:, None], k[None, :]] = error[:, None] + seg_error[:, pick]
             freqs_out[rows[:, None], k[None, :]] = np.moveaxis(
                 schedule.frequencies(index, local), 0, 1
             )
@@ -706,24 +754,37 @@ def _propagate_segment(
             label = "+".join(sorted(set(point_method.tolist()), key=["eigen", "expm"].index))
             return x, np.zeros((n_rows, run_times.size)), label
 
-        def real_generator(tau: float) -> NDArray[np.float64]:
-            return basis.generator(coefficients(np.array([tau]))[0])
+        out = np.empty((n_rows, run_times.size, state.shape[-1]))
+        errors = np.zeros((n_rows, run_times.size))
+        tally: list[tuple[int, int]] = []
 
-        loop = magnus_loop(
-            dense_magnus_step(real_generator, sectors),
-            state,
-            run_times,
-            t0=0.0,
-            rtol=rtol,
-            atol=atol,
-            max_step=max_step,
-            first_step=None,
-            max_steps=100_000,
-            trace_norm=lambda v: np.abs(np.linalg.eigvalsh(basis.from_coordinates(v))).sum(-1),
-        )
-        counters["steps"] += loop.steps
-        counters["rejected"] += loop.rejected
-        return loop.states, loop.errors, "magnus4"
+        def work(part: slice) -> None:
+            def real_generator(nodes: NDArray[np.float64]) -> list[NDArray[np.float64]]:
+                c = coefficients(nodes)[:, part]
+                blocks = basis.generator_blocks(c.reshape(-1, c.shape[-1]), sectors)
+                return [b.reshape(nodes.size, -1, *b.shape[1:]) for b in blocks]
+
+            loop = magnus_loop(
+                dense_magnus_step(real_generator, sectors),
+                state[part],
+                run_times,
+                t0=0.0,
+                rtol=rtol,
+                atol=atol,
+                max_step=max_step,
+                first_step=None,
+                max_steps=100_000,
+                trace_norm=lambda v: np.abs(np.linalg.eigvalsh(basis.from_coordinates(v))).sum(-1),
+            )
+            out[part], errors[part] = loop.states, loop.errors
+            tally.append((loop.steps, loop.rejected))
+
+        # One Magnus loop per chunk (each with its own step sequence), chunks on threads.
+        threads = default_threads()
+        map_chunks(work, n_rows, max(1, -(-n_rows // threads)), threads)
+        counters["steps"] += sum(t[0] for t in tally)
+        counters["rejected"] += sum(t[1] for t in tally)
+        return out, errors, "magnus4"
     return _propagate_sparse(schedule, index, seg, state, run_times, rtol, atol, max_step, counters)
 
 
