@@ -18,6 +18,7 @@ from giantatoms.protocols._segments import (
     Segment,
     Waveform,
 )
+from giantatoms.protocols._stabilisation import Stabilisation, stabilisation
 
 __all__ = [
     "AFTER_DRIVE",
@@ -29,10 +30,12 @@ __all__ = [
     "Ramp",
     "Sampled",
     "Segment",
+    "Stabilisation",
     "Waveform",
     "driven_dissipative",
     "initial_state",
     "nearest_df_frequencies",
     "quasi_static_average",
     "run_protocol",
+    "stabilisation",
 ]
