@@ -476,7 +476,7 @@ def run_protocol(
             raise ValueError(f"{name} must be a positive number, got {value!r}")
     if not (isinstance(atol, int | float) and atol >= 0):
         raise ValueError(f"atol must be a number ≥ 0, got {atol!r}")
-    if max(protocol.pair) >= device.n_atoms:
+    if device.n_atoms >= 2 and max(protocol.pair) >= device.n_atoms:
         raise ValueError(
             f"protocol.pair {protocol.pair} names an atom beyond the device's {device.n_atoms}"
         )
@@ -564,7 +564,7 @@ def run_protocol(
     shape_t = (*batch, t.size)
     rho = rho_out.reshape(*shape_t, d, d)
     trace_error, hermiticity_error, min_eigenvalue = state_diagnostics(rho)
-    pops = populations(rho, dims=dims, atoms=protocol.pair)
+    pair_metrics = _pair_metrics(rho, dims, protocol)
     return ProtocolResult(
         times=t,
         rho=rho,
@@ -578,13 +578,7 @@ def run_protocol(
         ),
         target=protocol.target,
         pair=protocol.pair,
-        bell_fidelity=bell_fidelity(rho, protocol.target, dims=dims, atoms=protocol.pair),
-        bell_fidelity_optimized=bell_fidelity(
-            rho, protocol.target, optimize_phases=True, dims=dims, atoms=protocol.pair
-        ),
-        concurrence=concurrence(rho, dims=dims, atoms=protocol.pair),
-        leakage=pops["leakage"],
-        populations=pops,
+        **pair_metrics,
         error_estimate=errors.reshape(shape_t),
         trace_error=trace_error,
         hermiticity_error=hermiticity_error,
@@ -601,6 +595,35 @@ def run_protocol(
             "sectors": dense,
         },
     )
+
+
+def _pair_metrics(rho: NDArray, dims: tuple[int, ...], protocol: Protocol) -> dict[str, Any]:
+    """Bell fidelities, concurrence, populations and leakage of the protocol's pair.
+
+    A single atom has no pair: the fidelities and concurrence are NaN, the populations are
+    those of its levels (``"g"``, ``"e"``, ``"f"``) and the leakage is the f population.
+    """
+    if len(dims) >= 2:
+        pops = populations(rho, dims=dims, atoms=protocol.pair)
+        return {
+            "bell_fidelity": bell_fidelity(rho, protocol.target, dims=dims, atoms=protocol.pair),
+            "bell_fidelity_optimized": bell_fidelity(
+                rho, protocol.target, optimize_phases=True, dims=dims, atoms=protocol.pair
+            ),
+            "concurrence": concurrence(rho, dims=dims, atoms=protocol.pair),
+            "leakage": pops["leakage"],
+            "populations": pops,
+        }
+    diag = np.real(np.diagonal(rho, axis1=-2, axis2=-1))
+    nan = np.full(diag.shape[:-1], np.nan)
+    pops = {label: diag[..., i] for i, label in enumerate("gef"[: dims[0]])}
+    return {
+        "bell_fidelity": nan,
+        "bell_fidelity_optimized": nan,
+        "concurrence": nan,
+        "leakage": pops.get("f", np.zeros_like(nan)),
+        "populations": pops,
+    }
 
 
 # --------------------------------------------------------------------------------------------

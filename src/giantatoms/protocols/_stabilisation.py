@@ -35,7 +35,8 @@ class Stabilisation:
     distance : ndarray, shape (batch…, T)
         Trace distance ½‖ρ(t) − ρ_ss‖₁.
     fidelity : ndarray, shape (batch…, T)
-        Bell fidelity to ``target`` maximised over local Z phases.
+        Bell fidelity of atoms 0 and 1 to ``target`` maximised over local Z phases (NaN for a
+        single atom).
     steady_fidelity : ndarray, shape (batch…)
         The same for ρ_ss.
     fitted_time : ndarray, s, shape (batch…)
@@ -169,8 +170,12 @@ def stabilisation(
     diff = evolution.rho - steady.rho[..., None, :, :]
     diff = 0.5 * (diff + np.conj(np.swapaxes(diff, -1, -2)))
     distance = 0.5 * np.abs(np.linalg.eigvalsh(diff)).sum(axis=-1)
-    fidelity = bell_fidelity(evolution.rho, target, optimize_phases=True, dims=device.dims)
-    steady_fidelity = bell_fidelity(steady.rho, target, optimize_phases=True, dims=device.dims)
+    if device.n_atoms >= 2:
+        fidelity = bell_fidelity(evolution.rho, target, optimize_phases=True, dims=device.dims)
+        steady_fidelity = bell_fidelity(steady.rho, target, optimize_phases=True, dims=device.dims)
+    else:  # no pair: no Bell fidelity
+        fidelity = np.full(distance.shape, np.nan)
+        steady_fidelity = np.full(distance.shape[:-1], np.nan)
     tau, amplitude, count = _fit_exponential(evolution.times, distance, (upper, lower))
 
     start = fidelity[..., :1]
@@ -182,7 +187,7 @@ def stabilisation(
     )
     settled = last_out + 1 < outside.shape[-1]
     index = np.clip(last_out + 1, 0, outside.shape[-1] - 1)
-    time_to_90 = np.where(settled, evolution.times[index], np.nan)
+    time_to_90 = np.where(settled & (device.n_atoms >= 2), evolution.times[index], np.nan)
     return Stabilisation(
         times=evolution.times,
         distance=distance,
