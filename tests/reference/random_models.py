@@ -111,3 +111,41 @@ def decaying_dephasing_qubit(gamma: float, dephasing: float, detuning: float = 0
         atom_names=("A",),
         jump_labels=("decay:A", "dephasing:A"),
     )
+
+
+def random_giant_pair(
+    rng: np.random.Generator,
+    levels: int = 2,
+    *,
+    centre: float = 2 * np.pi * 5.0e9,
+    spread: float = 20 * MHZ,
+):
+    """Two random two-point giant atoms on one waveguide, for protocol tests.
+
+    Random point positions (sequential, braided or nested order), per-point rates of 1–3 MHz,
+    mild chirality, bare frequencies within ``spread`` of ``centre`` (rad/s), intrinsic
+    T1 = 5–30 µs, T2 ≤ 2·T1, thermal occupation ≤ 0.05 and, for ``levels=3``, a small
+    anharmonicity of −(30–60) MHz (so that a time-dependent reference solver stays fast).
+    """
+    from giantatoms.device import Atom, Device, Waveguide
+
+    order = rng.permutation(4) if rng.uniform() < 0.5 else np.arange(4)
+    positions = np.sort(rng.uniform(0.0, 0.3, size=4))[order]  # m
+    atoms = []
+    for j, name in enumerate("AB"):
+        t1 = rng.uniform(5e-6, 30e-6)
+        atoms.append(
+            Atom(
+                name,
+                frequency=centre + rng.uniform(-spread, spread),
+                points=np.sort(positions[2 * j : 2 * j + 2]),
+                point_rates=rng.uniform(1.0, 3.0, size=2) * MHZ,
+                right_fraction=rng.uniform(0.3, 0.7, size=2),
+                levels=levels,
+                anharmonicity=-rng.uniform(30.0, 60.0) * MHZ if levels == 3 else None,
+                t1=t1,
+                t2=rng.uniform(0.3, 1.9) * t1,
+                n_thermal=rng.uniform(0.0, 0.05),
+            )
+        )
+    return Device(waveguide=Waveguide(1.2e8), atoms=atoms)
