@@ -17,6 +17,17 @@ def test_reproduce_quick_writes_summary(tmp_path, capsys):
     assert 0.5 < summary["best_bell_fidelity"] < 1.0
     data = np.load(tmp_path / "fidelity_map.npz")
     assert data["bell_fidelity"].shape == (6, 6)
+    # The protocol in time: the drive reaches the steady state (8/gap), the approach is at the
+    # gap rate, the transfer costs a little, a slower ramp costs more, staying loses it all.
+    assert (
+        abs(summary["fitted_stabilisation_time_us"] / summary["stabilisation_time_us"] - 1) < 1e-3
+    )
+    assert abs(summary["fidelity_end_of_drive"] - summary["best_bell_fidelity"]) < 1e-2
+    assert summary["fidelity_after_slow_transfer"] < summary["fidelity_after_transfer"]
+    assert summary["fidelity_after_transfer"] < summary["fidelity_end_of_drive"]
+    assert summary["fidelity_after_storage"] > 0.8 * summary["fidelity_end_of_drive"]
+    assert summary["fidelity_after_storage_if_staying"] < 0.1
+    assert summary["protocol_max_error_estimate"] < 1e-4
 
 
 def test_reproduce_table_output(tmp_path, capsys):
