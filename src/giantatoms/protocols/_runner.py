@@ -37,6 +37,7 @@ distinct set of durations as its own vectorised group.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -48,8 +49,10 @@ from giantatoms._affine import RealGeneratorBasis
 from giantatoms._builder import assemble
 from giantatoms.device import Device
 from giantatoms.evolution import (
+    _GAUSS_NODES,
     AUTO_DENSE_MAX,
     DEFAULT_MAX_CONDITION,
+    MagnusLoop,
     _check_times,
     _krylov_propagate,
     dense_magnus_step,
@@ -70,6 +73,8 @@ from giantatoms.protocols._segments import Protocol, Segment
 __all__ = ["ProtocolResult", "initial_state", "run_protocol"]
 
 FRAMES = ("drive", "atoms")
+#: Limit on attempted Magnus steps per segment and chunk.
+MAX_STEPS = 100_000
 #: Gauss–Legendre panels used to integrate the frame phases across a time-dependent segment.
 PHASE_PANELS = 64
 _GAUSS4_NODES, _GAUSS4_WEIGHTS = np.polynomial.legendre.leggauss(4)
@@ -542,10 +547,7 @@ def run_protocol(
             t,
             rho0_flat[rows],
             ref_flat[rows],
-            rtol=rtol,
-            atol=atol,
-            max_step=max_step,
-            max_condition=max_condition,
+            tolerances=_Tolerances(rtol, atol, max_step, max_condition),
             out=(rho_out, phases, ref_phase, freqs_out, seg_out, errors),
             counters=counters,
         )
@@ -631,6 +633,37 @@ def _pair_metrics(rho: NDArray, dims: tuple[int, ...], protocol: Protocol) -> di
 # --------------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _Tolerances:
+    """Accuracy options of one run (see :func:`run_protocol`)."""
+
+    rtol: float
+    atol: float
+    max_step: float | None
+    max_condition: float
+
+    def magnus(
+        self,
+        step: Callable[[float, float, NDArray], tuple[NDArray, NDArray]],
+        x: NDArray,
+        run_times: NDArray[np.float64],
+        trace_norm: Callable[[NDArray], NDArray[np.float64]],
+    ) -> MagnusLoop:
+        """Adaptive Magnus propagation of x from the segment start over ``run_times``."""
+        return magnus_loop(
+            step,
+            x,
+            run_times,
+            t0=0.0,
+            rtol=self.rtol,
+            atol=self.atol,
+            max_step=self.max_step,
+            first_step=None,
+            max_steps=MAX_STEPS,
+            trace_norm=trace_norm,
+        )
+
+
 def _phase_rates(terms: dict[str, Any], reference: NDArray) -> tuple[NDArray, NDArray]:
     """Rates of the per-atom phases ω̃_j − ν (K, N, n) and of the reference ω_ref − ν (K, N)."""
     dressed_minus_frame = np.asarray(terms["dressed_detunings"], dtype=float)
@@ -676,10 +709,7 @@ def _run_group(
     rho0: NDArray[np.complex128],
     reference: NDArray[np.float64],
     *,
-    rtol: float,
-    atol: float,
-    max_step: float | None,
-    max_condition: float,
+    tolerances: _Tolerances,
     out: tuple[NDArray, ...],
     counters: dict[str, int],
 ) -> tuple[str, ...]:
@@ -712,17 +742,7 @@ def _run_group(
         run_times = np.unique(np.append(local, schedule.durations[index]))
         pick = np.searchsorted(run_times, local)
         states, seg_error, label = _propagate_segment(
-            schedule,
-            basis,
-            index,
-            seg,
-            state,
-            run_times,
-            rtol,
-            atol,
-            max_step,
-            max_condition,
-            counters,
+            schedule, basis, index, state, run_times, tolerances, counters
         )
         seg_phase, seg_ref = _integrate_phases(schedule, index, run_times, reference, seg.constant)
         k = np.flatnonzero(inside)
@@ -750,16 +770,13 @@ def _propagate_segment(
     schedule: _Schedule,
     basis: RealGeneratorBasis | None,
     index: int,
-    seg: Segment,
     state: NDArray,
     run_times: NDArray[np.float64],
-    rtol: float,
-    atol: float,
-    max_step: float | None,
-    max_condition: float,
+    tolerances: _Tolerances,
     counters: dict[str, int],
 ) -> tuple[NDArray, NDArray[np.float64], str]:
     """Propagate one segment from ``state``; returns states (N, S, ·), errors (N, S), method."""
+    seg = schedule.protocol.segments[index]
     n_rows = state.shape[0]
     undriven = seg.drive is None
     if basis is not None:
@@ -772,7 +789,7 @@ def _propagate_segment(
         if seg.constant:
             r = basis.generator(coefficients(np.array([0.0]))[0])
             x, _, point_method = propagate_constant_real(
-                r, state, run_times, sectors=sectors, max_condition=max_condition
+                r, state, run_times, sectors=sectors, max_condition=tolerances.max_condition
             )
             label = "+".join(sorted(set(point_method.tolist()), key=["eigen", "expm"].index))
             return x, np.zeros((n_rows, run_times.size)), label
@@ -787,17 +804,11 @@ def _propagate_segment(
                 blocks = basis.generator_blocks(c.reshape(-1, c.shape[-1]), sectors)
                 return [b.reshape(nodes.size, -1, *b.shape[1:]) for b in blocks]
 
-            loop = magnus_loop(
+            loop = tolerances.magnus(
                 dense_magnus_step(real_generator, sectors),
                 state[part],
                 run_times,
-                t0=0.0,
-                rtol=rtol,
-                atol=atol,
-                max_step=max_step,
-                first_step=None,
-                max_steps=100_000,
-                trace_norm=lambda v: np.abs(np.linalg.eigvalsh(basis.from_coordinates(v))).sum(-1),
+                lambda v: np.abs(np.linalg.eigvalsh(basis.from_coordinates(v))).sum(-1),
             )
             out[part], errors[part] = loop.states, loop.errors
             tally.append((loop.steps, loop.rejected))
@@ -808,21 +819,19 @@ def _propagate_segment(
         counters["steps"] += sum(t[0] for t in tally)
         counters["rejected"] += sum(t[1] for t in tally)
         return out, errors, "magnus4"
-    return _propagate_sparse(schedule, index, seg, state, run_times, rtol, atol, max_step, counters)
+    return _propagate_sparse(schedule, index, state, run_times, tolerances, counters)
 
 
 def _propagate_sparse(
     schedule: _Schedule,
     index: int,
-    seg: Segment,
     state: NDArray,
     run_times: NDArray[np.float64],
-    rtol: float,
-    atol: float,
-    max_step: float | None,
+    tolerances: _Tolerances,
     counters: dict[str, int],
 ) -> tuple[NDArray, NDArray[np.float64], str]:
     """Point-by-point Krylov propagation on complex vectorised ρ (large Hilbert spaces)."""
+    seg = schedule.protocol.segments[index]
     n_rows, size = state.shape
     d = math.isqrt(size)
     out = np.empty((n_rows, run_times.size, size), dtype=complex)
@@ -830,10 +839,13 @@ def _propagate_sparse(
 
     def operators(tau: float, row: int) -> tuple[NDArray, NDArray]:
         terms = schedule.terms(index, np.array([tau]))
-        me = assemble(**{k: v for k, v in terms.items() if k != "dressed_detunings"})
-        h = np.broadcast_to(me.hamiltonian, (1, n_rows, d, d))[0, row]
-        c = np.broadcast_to(me.jump_operators, (1, n_rows, me.n_jumps, d, d))[0, row]
-        return h, c
+        picked = {
+            key: value[0, row] if key in _Schedule.TRAILING and value is not None else value
+            for key, value in terms.items()
+            if key != "dressed_detunings"
+        }
+        me = assemble(**picked)
+        return me.hamiltonian, me.jump_operators
 
     if seg.constant:
         for row in range(n_rows):
@@ -850,9 +862,8 @@ def _propagate_sparse(
 
         def step(start: float, h: float, x: NDArray, row: int = row) -> tuple[NDArray, NDArray]:
             def exponent(a: float, width: float) -> Any:
-                nodes = (0.5 - np.sqrt(3.0) / 6.0, 0.5 + np.sqrt(3.0) / 6.0)
-                a1 = sparse_liouvillian(*operators(a + nodes[0] * width, row))
-                a2 = sparse_liouvillian(*operators(a + nodes[1] * width, row))
+                a1 = sparse_liouvillian(*operators(a + _GAUSS_NODES[0] * width, row))
+                a2 = sparse_liouvillian(*operators(a + _GAUSS_NODES[1] * width, row))
                 diff = a2 - a1
                 comm = diff @ a1 - a1 @ diff
                 return (0.5 * width) * (a1 + a2) + (np.sqrt(3.0) / 12.0 * width * width) * comm
@@ -863,18 +874,7 @@ def _propagate_sparse(
             fine = spla.expm_multiply(exponent(start + half, half), fine)
             return full[None, :], fine[None, :]
 
-        loop = magnus_loop(
-            step,
-            state[row : row + 1].astype(complex),
-            run_times,
-            t0=0.0,
-            rtol=rtol,
-            atol=atol,
-            max_step=max_step,
-            first_step=None,
-            max_steps=100_000,
-            trace_norm=trace_norm,
-        )
+        loop = tolerances.magnus(step, state[row : row + 1].astype(complex), run_times, trace_norm)
         out[row] = loop.states[0]
         errors[row] = loop.errors[0]
         counters["steps"] += loop.steps
