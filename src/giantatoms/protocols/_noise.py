@@ -17,8 +17,12 @@ from numpy.typing import ArrayLike, NDArray
 
 from giantatoms._validation import real_array
 from giantatoms.device import Device
-from giantatoms.metrics import bell_fidelity, concurrence, populations
-from giantatoms.protocols._runner import ProtocolResult, _batch_shape, run_protocol
+from giantatoms.protocols._runner import (
+    ProtocolResult,
+    _batch_shape,
+    _pair_metrics,
+    run_protocol,
+)
 from giantatoms.protocols._segments import Protocol
 
 __all__ = ["NoiseAverage", "quasi_static_average"]
@@ -43,8 +47,9 @@ class NoiseAverage:
     rho_mean : ndarray, complex, shape (batch…, T, d, d)
         The sample-averaged state (what a measurement averaged over many shots sees).
     averaged_state : dict of str to ndarray, shape (batch…, T)
-        Metrics of ``rho_mean``: fidelities (linear in ρ, equal to the mean fidelities up to
-        rounding; the optimised one is not linear and is ≤ the mean) and concurrence.
+        The same metrics for ``rho_mean``: fidelities and populations are linear in ρ (equal
+        to the means up to rounding); the optimised fidelity and the concurrence are not
+        (≤ the means).
     samples : int
     seed : int
         The seed that reproduces these draws (drawn from the OS when none was given).
@@ -180,15 +185,10 @@ def quasi_static_average(
     std = {k: v.std(axis=0, ddof=1) for k, v in values.items()}
     sem = {k: v / np.sqrt(samples) for k, v in std.items()}
     rho_mean = result.rho.mean(axis=0)
-    dims, pair, target = result.dims, result.pair, result.target
-    averaged = {
-        "bell_fidelity": bell_fidelity(rho_mean, target, dims=dims, atoms=pair),
-        "bell_fidelity_optimized": bell_fidelity(
-            rho_mean, target, optimize_phases=True, dims=dims, atoms=pair
-        ),
-        "concurrence": concurrence(rho_mean, dims=dims, atoms=pair),
-        "leakage": populations(rho_mean, dims=dims, atoms=pair)["leakage"],
-    }
+    averaged = _pair_metrics(rho_mean, result.dims, perturbed)
+    averaged.update(
+        {f"population:{key}": value for key, value in averaged.pop("populations").items()}
+    )
     return NoiseAverage(
         times=result.times,
         mean=mean,
