@@ -383,7 +383,7 @@ def test_long_constant_drive_reaches_the_steady_state(preset):
     for start in ("ground", "thermal"):
         result = run_protocol(preset, protocol, times, start)
         check_physical(result, tol=1e-10)
-        assert result.methods == ("eigen",)
+        assert result.methods in (("eigen",), ("expm",))  # exact either way (expm on uniform grids)
         assert result.error_estimate.max() == 0.0
         np.testing.assert_allclose(result.rho[-2:], [expected, expected], atol=1e-9, rtol=0)
         assert np.abs(result.rho[1] - expected).max() > 1e-3  # not there after 1/gap yet
@@ -462,7 +462,7 @@ def test_df_storage_of_psi_minus_matches_analytic(preset):
     rho0 = np.outer(psi, psi.conj())
     times = np.linspace(0.0, 60 * us, 13)
     result = run_protocol(device, Protocol([Segment(60 * us, label="store")]), times, rho0)
-    assert result.methods == ("eigen",)
+    assert result.methods in (("eigen",), ("expm",))  # exact either way (expm on uniform grids)
     np.testing.assert_allclose(result.reference_frequency, df)  # no drive: mean bare frequency
     a, b = device.atoms
     t1 = [1 / atom.intrinsic_decay_rate for atom in (a, b)]
@@ -914,7 +914,8 @@ def test_krylov_equals_dense_on_a_ramp():
     rho0 = random_density_matrix(np.random.default_rng(6), 4)
     dense = run_protocol(device, protocol, times, rho0, method="dense", rtol=1e-9)
     krylov = run_protocol(device, protocol, times, rho0, method="krylov", rtol=1e-9)
-    assert dense.methods == ("eigen", "magnus4", "eigen")
+    assert dense.methods[1] == "magnus4"
+    assert set(dense.methods[::2]) <= {"eigen", "expm"}  # exact propagators
     assert krylov.methods == ("krylov", "magnus4-krylov", "krylov")
     assert krylov.rho.shape == (2, times.size, 4, 4)
     np.testing.assert_allclose(krylov.rho, dense.rho, atol=1e-7, rtol=0)
