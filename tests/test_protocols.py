@@ -10,6 +10,7 @@ the lab-time phases exp(i(ν − ω_ref)t(N_a − N_b)).
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -22,6 +23,7 @@ from scipy.integrate import quad_vec
 
 import giantatoms
 from giantatoms import Atom, Device, Drive, Waveguide
+from giantatoms.lindblad import MasterEquation
 from giantatoms.protocols import (
     FunctionWaveform,
     Protocol,
@@ -1198,3 +1200,66 @@ def test_protocol_helpers():
     np.testing.assert_allclose(twice.amplitude_scale, 0.25)
     np.testing.assert_allclose(twice.phase_offset, 0.3)
     assert twice.segments == protocol.segments
+
+
+# --------------------------------------------------------------------------------------------
+# master_equation_at: the protocol's generator for other solvers
+# --------------------------------------------------------------------------------------------
+
+
+def test_master_equation_at_a_driven_constant_segment_is_the_drive_frame_model() -> None:
+    device = giantatoms.presets.load("sequential_pair")
+    op = giantatoms.entangling_operating_point(device, 2 * MHz)
+    protocol = Protocol([Segment(1 * us, op.frequencies, op.drive(-127.0))])
+    me = giantatoms.protocols.master_equation_at(device, protocol, 0.4 * us)
+    ref = giantatoms.master_equation(device, op.drive(-127.0), frequencies=op.frequencies)
+    np.testing.assert_allclose(me.hamiltonian, ref.hamiltonian, atol=1e-6)
+    np.testing.assert_allclose(me.jump_operators, ref.jump_operators, atol=1e-9)
+    assert me.info["segment"] == 0
+
+
+def test_master_equation_at_integrated_by_evolve_reproduces_run_protocol() -> None:
+    """An independent path: evolve() on H(t), c(t) from master_equation_at (fixed frame)."""
+    rng = np.random.default_rng(4)
+    device = random_giant_pair(rng, levels=2)
+    w = np.asarray(device.frequencies)
+    tone = Drive(frequency=w.mean() + 1 * MHz, power_dbm=-128.0)
+    protocol = Protocol(
+        [
+            Segment(60 * ns, w, tone),
+            Segment(20 * ns, Ramp(w + np.array([40.0, -30.0]) * MHz)),
+            Segment(30 * ns, None, tone, drive_envelope=Ramp(1.0, start=0.0, shape="linear")),
+        ]
+    ).perturbed(amplitude_scale=1.1, phase_offset=0.3, frequency_offset=np.array([0.2, 0]) * MHz)
+    times = np.linspace(0, 110 * ns, 12)
+    ours = giantatoms.run_protocol(device, protocol, times, rtol=1e-10, atol=1e-12)
+    # Break the reference at the segment boundaries (the generator jumps there).
+    edges = [0.0, 60 * ns, 80 * ns, 110 * ns]
+    rho = giantatoms.protocols.initial_state(device)
+    states = []
+    for start, stop in itertools.pairwise(edges):
+        inside = times[(times >= start) & (times < stop)]
+        grid = np.unique(np.concatenate([[start], inside, [stop]]))
+
+        def generator(t: float, lo: float = start, hi: float = stop) -> MasterEquation:
+            # A boundary belongs to the later segment: evaluate just inside this one.
+            clamped = min(max(t, lo), float(np.nextafter(hi, lo)))
+            return giantatoms.protocols.master_equation_at(device, protocol, clamped)
+
+        ev = giantatoms.evolve(generator, rho, grid, t0=start, rtol=1e-10, atol=1e-12)
+        keep = np.isin(grid, inside)
+        states.extend(ev.rho[keep])
+        rho = ev.rho[-1]
+    np.testing.assert_allclose(np.array(states), ours.rho[: len(states)], atol=1e-8)
+
+
+def test_master_equation_at_rejects_bad_input() -> None:
+    device = giantatoms.presets.load("sequential_pair")
+    protocol = Protocol([Segment(np.array([1.0, 2.0]) * us, np.full(2, 5.0 * GHz))])
+    with pytest.raises(ValueError, match="scalar segment durations"):
+        giantatoms.protocols.master_equation_at(device, protocol, 0.0)
+    single = Protocol([Segment(1 * us, np.full(2, 5.0 * GHz))])
+    with pytest.raises(ValueError, match="within"):
+        giantatoms.protocols.master_equation_at(device, single, 2 * us)
+    with pytest.raises(ValueError, match="number of seconds"):
+        giantatoms.protocols.master_equation_at(device, single, "soon")

@@ -8,7 +8,12 @@ integrator where it is not. See :mod:`giantatoms.protocols._runner` for the fram
 
 from giantatoms.protocols._library import AFTER_DRIVE, driven_dissipative, nearest_df_frequencies
 from giantatoms.protocols._noise import NoiseAverage, quasi_static_average
-from giantatoms.protocols._runner import ProtocolResult, initial_state, run_protocol
+from giantatoms.protocols._runner import (
+    ProtocolResult,
+    initial_state,
+    master_equation_at,
+    run_protocol,
+)
 from giantatoms.protocols._segments import (
     Constant,
     FunctionWaveform,
@@ -34,6 +39,7 @@ __all__ = [
     "Waveform",
     "driven_dissipative",
     "initial_state",
+    "master_equation_at",
     "nearest_df_frequencies",
     "quasi_static_average",
     "run_protocol",

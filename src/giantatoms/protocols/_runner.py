@@ -60,7 +60,7 @@ from giantatoms.evolution import (
     magnus_loop,
     propagate_constant_real,
 )
-from giantatoms.lindblad import device_terms
+from giantatoms.lindblad import MasterEquation, device_terms
 from giantatoms.liouvillian import (
     _blas_single_thread,
     default_threads,
@@ -71,7 +71,7 @@ from giantatoms.metrics import bell_fidelity, concurrence, populations
 from giantatoms.operators import number
 from giantatoms.protocols._segments import Protocol, Segment
 
-__all__ = ["ProtocolResult", "initial_state", "run_protocol"]
+__all__ = ["ProtocolResult", "initial_state", "master_equation_at", "run_protocol"]
 
 FRAMES = ("drive", "atoms")
 #: Limit on attempted Magnus steps per segment and chunk.
@@ -629,6 +629,90 @@ def _pair_metrics(rho: NDArray, dims: tuple[int, ...], protocol: Protocol) -> di
         "leakage": pops.get("f", np.zeros_like(nan)),
         "populations": pops,
     }
+
+
+def master_equation_at(
+    device: Device,
+    protocol: Protocol,
+    time: float,
+    *,
+    frame_frequency: ArrayLike | None = None,
+) -> MasterEquation:
+    """The protocol's master equation at one instant, in a fixed rotating frame.
+
+    What :func:`run_protocol` integrates, written for other solvers (QuTiP, dynamiqs) and for
+    inspection: the couplings at the instantaneous frequencies (offsets included), the drive
+    with its envelope, amplitude and phase errors, in the frame rotating at
+    ``frame_frequency`` for every atom. A tone at ω_d is a phase-continuous CW source, so in
+    that frame its amplitude carries e^{−i(ω_d − ω_f) t}; the result is then exactly the
+    generator whose solution :func:`run_protocol` reports with ``frame=frame_frequency``.
+
+    Parameters
+    ----------
+    device : Device
+    protocol : Protocol
+        Segment durations must be scalars (with batched durations the segment at a given time
+        differs between points).
+    time : float, s
+        Within [0, total duration]; a boundary belongs to the later segment.
+    frame_frequency : array_like, rad/s, optional
+        Default: the protocol's reference frequency (see :func:`run_protocol`).
+
+    Returns
+    -------
+    MasterEquation
+        With the protocol's batch shape; ``info`` holds ``frequencies``, ``segment``,
+        ``detunings`` (ω̃_j − ω_f) and ``drive_amplitudes``.
+    """
+    if not isinstance(device, Device):
+        raise TypeError(f"device must be a Device, got {type(device).__name__}")
+    if not isinstance(protocol, Protocol):
+        raise TypeError(f"protocol must be a Protocol, got {type(protocol).__name__}")
+    if any(np.ndim(d) for d in protocol.durations):
+        raise ValueError("master_equation_at needs scalar segment durations; index the batch first")
+    try:
+        t = float(time)
+    except (TypeError, ValueError):
+        raise ValueError(f"time must be a number of seconds, got {time!r}") from None
+    durations = tuple(float(d) for d in protocol.durations)
+    edges = np.concatenate([[0.0], np.cumsum(durations)])
+    if not (np.isfinite(t) and 0.0 <= t <= edges[-1] * (1 + 1e-12)):
+        raise ValueError(f"time must be within [0, {edges[-1]:g}] s, got {t!r}")
+    _, reference = _reference_frequency(device, protocol, "drive")
+    frame = reference if frame_frequency is None else np.asarray(frame_frequency, dtype=float)
+    batch = tuple(np.broadcast_shapes(_batch_shape(device, protocol), np.shape(frame)))
+    index = int(min(np.searchsorted(edges, t, side="right") - 1, len(durations) - 1))
+    rows = np.arange(int(np.prod(batch, dtype=int)))
+    schedule = _Schedule(device, protocol, durations, batch, rows)
+    terms = schedule.terms(index, np.array([t - edges[index]]))
+    fixed = np.broadcast_to(frame, batch).reshape(-1)
+    shift = terms.pop("frame_frequency")[0] - fixed  # ν − ω_f, per point
+    dressed = terms.pop("dressed_detunings")[0] + shift[:, None]
+    keys = [key for key in _Schedule.TRAILING if terms.get(key) is not None]
+    picked: dict[str, Any] = {key: terms[key][0] for key in keys}
+    picked.setdefault("drive_amplitudes", None)
+    picked["detunings"] = picked["detunings"] + shift[:, None]
+    seg = protocol.segments[index]
+    if seg.drive is not None:
+        tone = np.broadcast_to(np.asarray(seg.drive.frequency, dtype=float), batch).reshape(-1)
+        picked["drive_amplitudes"] = (
+            picked["drive_amplitudes"] * np.exp(-1j * (tone - fixed) * t)[:, None]
+        )
+    picked["frame_frequency"] = fixed
+    frequencies = schedule.frequencies(index, np.array([t - edges[index]]))[0]
+    picked["info"] = {
+        "frequencies": frequencies.reshape(*batch, -1),
+        "segment": index,
+        "detunings": dressed.reshape(*batch, -1),
+        "drive_amplitudes": None
+        if seg.drive is None
+        else picked["drive_amplitudes"].reshape(*batch, -1),
+    }
+    for key in keys:
+        picked[key] = picked[key].reshape(*batch, *picked[key].shape[1:])
+    picked["frame_frequency"] = fixed.reshape(batch)
+    others = {k: v for k, v in terms.items() if k not in _Schedule.TRAILING and k != "info"}
+    return assemble(**others, **picked)
 
 
 # --------------------------------------------------------------------------------------------
