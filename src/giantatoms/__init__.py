@@ -32,6 +32,7 @@ from giantatoms.metrics import (
     purity,
 )
 from giantatoms.protocols import Protocol, ProtocolResult, Ramp, Segment, run_protocol
+from giantatoms.spectroscopy import Modes, Scattering, scattering, single_excitation_modes
 from giantatoms.steady_state import (
     DenseSolver,
     DirectSolver,
@@ -54,10 +55,12 @@ __all__ = [
     "IterativeSolver",
     "LiouvillianGap",
     "MasterEquation",
+    "Modes",
     "OperatingPoint",
     "Protocol",
     "ProtocolResult",
     "Ramp",
+    "Scattering",
     "Segment",
     "SteadyState",
     "SteadyStateError",
@@ -86,6 +89,8 @@ __all__ = [
     "protocols",
     "purity",
     "run_protocol",
+    "scattering",
+    "single_excitation_modes",
     "steady_state",
     "units",
 ]
