@@ -4,7 +4,20 @@ The public API is what this module re-exports. Internal units are rad/s and seco
 :mod:`giantatoms.units` at the edges. Conventions: see ``docs/conventions.md`` and PHYSICS.md.
 """
 
-from giantatoms import presets, protocols, units
+from giantatoms import coherence, flux, presets, protocols, units
+from giantatoms.coherence import (
+    CoherenceTimes,
+    DecayFit,
+    EchoResult,
+    RamseyResult,
+    T1Result,
+    coherence_times,
+    echo_experiment,
+    fit_exponential_decay,
+    fit_gaussian_exponential_decay,
+    ramsey_experiment,
+    t1_experiment,
+)
 from giantatoms.couplings import (
     Couplings,
     OperatingPoint,
@@ -16,6 +29,7 @@ from giantatoms.couplings import (
 )
 from giantatoms.device import Atom, Device, Drive, Waveguide
 from giantatoms.evolution import Evolution, evolve, evolve_constant
+from giantatoms.flux import TunableTransmon
 from giantatoms.gap import LiouvillianGap, liouvillian_gap
 from giantatoms.lindblad import MasterEquation, master_equation
 from giantatoms.liouvillian import liouvillian
@@ -46,11 +60,14 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Atom",
+    "CoherenceTimes",
     "Couplings",
+    "DecayFit",
     "DenseSolver",
     "Device",
     "DirectSolver",
     "Drive",
+    "EchoResult",
     "Evolution",
     "IterativeSolver",
     "LiouvillianGap",
@@ -60,22 +77,31 @@ __all__ = [
     "Protocol",
     "ProtocolResult",
     "Ramp",
+    "RamseyResult",
     "Scattering",
     "Segment",
     "SteadyState",
     "SteadyStateError",
+    "T1Result",
+    "TunableTransmon",
     "Waveguide",
     "__version__",
     "bell_fidelity",
     "bell_state",
+    "coherence",
+    "coherence_times",
     "concurrence",
     "correlation",
     "decoherence_free_frequencies",
     "drive_amplitudes",
+    "echo_experiment",
     "entangling_operating_point",
     "evolve",
     "evolve_constant",
     "excited_population",
+    "fit_exponential_decay",
+    "fit_gaussian_exponential_decay",
+    "flux",
     "liouvillian",
     "liouvillian_gap",
     "log_negativity",
@@ -88,9 +114,11 @@ __all__ = [
     "presets",
     "protocols",
     "purity",
+    "ramsey_experiment",
     "run_protocol",
     "scattering",
     "single_excitation_modes",
     "steady_state",
+    "t1_experiment",
     "units",
 ]
