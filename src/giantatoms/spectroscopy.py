@@ -22,7 +22,7 @@ the left. It tends to the linear response at weak probe power.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -113,6 +113,31 @@ def _coherence_loss(device: Device) -> NDArray[np.float64]:
     return gamma_nr * (1 + 2 * n_th) + 2 * dephasing
 
 
+def _reference_point(device: Device) -> NDArray[np.float64]:
+    """Mean position of all coupling points, m (batch…): where the chip sits on the line."""
+    centres = [np.mean(np.asarray(a.points, dtype=float), axis=-1) for a in device.atoms]
+    return np.mean(np.stack(np.broadcast_arrays(*centres)), axis=0)
+
+
+def _with_probe_axis(device: Device) -> Device:
+    """The device with a length-1 axis appended to the batch of every array parameter."""
+    atoms = []
+    for atom in device.atoms:
+        changes = {}
+        for name in ("frequency", "anharmonicity", "t1", "t_phi", "t2", "n_thermal"):
+            value = getattr(atom, name)
+            if value is not None and np.ndim(value) > 0:
+                changes[name] = np.asarray(value)[..., None]
+        for name in ("points", "point_rates", "right_fraction"):
+            value = np.asarray(getattr(atom, name))
+            if value.ndim > 1:
+                changes[name] = value[..., None, :]
+        if "t_phi" in changes and atom.t2 is not None:
+            changes.pop("t_phi")
+        atoms.append(atom.replace(**changes) if changes else atom)
+    return replace(device, atoms=tuple(atoms))
+
+
 def _linear_parts(
     device: Device,
     probe: NDArray[np.float64],
@@ -135,8 +160,16 @@ def _linear_parts(
     wr, wl = channel_form_factors(geos, probe_n, v)
     at = probe_n if couplings_at == "probe" else omega[..., None, :]
     g = coupling_matrix(geos, at, v)
-    out_r, out_l = (wr, wl) if couplings_at == "probe" else channel_form_factors(geos, at, v)
-    decay, coherent = split_coupling(g, out_r, out_l)
+    if couplings_at == "probe":
+        decay, coherent = split_coupling(g, wr, wl)
+        out_r, out_l = wr, wl
+    else:
+        at_r, at_l = channel_form_factors(geos, at, v)
+        decay, coherent = split_coupling(g, at_r, at_l)
+        # The emitted field oscillates at the probe frequency: its phase from the chip to the
+        # ports is taken at k_p, only the phases across the chip at the atoms' k.
+        shift = np.exp(1j * (probe_n - at) / v * _reference_point(device)[..., None, None])
+        out_r, out_l = at_r * shift, at_l * np.conj(shift)
     loss = _coherence_loss(device)
     diagonal = omega[..., None, :] - probe[:, None] - 0.5j * loss[..., None, :]
     return coherent - 0.5j * decay, diagonal, (wr, wl), (out_r, out_l)
@@ -157,21 +190,32 @@ def _solve_pair(
         a00 = k[..., 0, 0] + diagonal[..., 0]
         a11 = k[..., 1, 1] + diagonal[..., 1]
         a01, a10 = k[..., 0, 1], k[..., 1, 0]
-        inv_det = 1.0 / (a00 * a11 - a01 * a10)
-        return tuple(
-            [
-                (a11 * b[..., 0] - a01 * b[..., 1]) * inv_det,
-                (a00 * b[..., 1] - a10 * b[..., 0]) * inv_det,
-            ]
-            for b in rhs
-        )
+        det = a00 * a11 - a01 * a10
+        if np.all(det != 0):
+            inv_det = 1.0 / det
+            return tuple(
+                [
+                    (a11 * b[..., 0] - a01 * b[..., 1]) * inv_det,
+                    (a00 * b[..., 1] - a10 * b[..., 0]) * inv_det,
+                ]
+                for b in rhs
+            )
     batch = np.broadcast_shapes(k.shape[:-2], diagonal.shape[:-1])
     h = np.array(np.broadcast_to(k, (*batch, n, n)))
     idx = np.arange(n)
     h[..., idx, idx] += np.broadcast_to(diagonal, (*batch, n))
     out = []
     for b in rhs:
-        x = np.linalg.solve(h, np.broadcast_to(b, (*batch, n))[..., None])[..., 0]
+        bb = np.broadcast_to(b, (*batch, n))
+        try:
+            x = np.linalg.solve(h, bb[..., None])[..., 0]
+        except np.linalg.LinAlgError:
+            # A lossless mode exactly at the probe frequency that neither channel drives (an
+            # exact dark state): H_eff − ω is singular but b lies in its range.
+            flat_h, flat_b = h.reshape(-1, n, n), bb.reshape(-1, n)
+            x = np.stack(
+                [np.linalg.lstsq(m, r, rcond=None)[0] for m, r in zip(flat_h, flat_b, strict=True)]
+            ).reshape(*batch, n)
         out.append([x[..., j] for j in range(n)])
     return tuple(out)
 
@@ -253,7 +297,8 @@ def _nonlinear(
     device: Device, probe: NDArray[np.float64], drive: Drive, frequencies: ArrayLike | None
 ) -> Scattering:
     """Steady-state response to a probe of finite power (see the module docstring)."""
-    from giantatoms.lindblad import master_equation
+    from giantatoms._builder import assemble
+    from giantatoms.lindblad import device_terms
     from giantatoms.steady_state import steady_state
 
     tone = Drive(
@@ -265,23 +310,27 @@ def _nonlinear(
     if np.any(np.isneginf(tone.power_dbm)):
         raise ValueError("power_dbm must be finite for the nonlinear response (use linear)")
     omega = _atom_frequencies(device, None, frequencies)
-    me = master_equation(device, tone, frequencies=omega[..., None, :])
-    rho = steady_state(me).rho
-    expect = {}
-    for label in ("waveguide:right", "waveguide:left"):
-        if label in me.jump_labels:
-            c = me.jump_operators[..., me.jump_labels.index(label), :, :]
-            expect[label] = np.einsum("...ij,...ji->...", c, rho)
-        else:
-            expect[label] = np.zeros(rho.shape[:-2], dtype=complex)
+    probed = _with_probe_axis(device)
+    terms = device_terms(probed, tone, omega[..., None, :])
+    rho = steady_state(assemble(**terms)).rho
+    # Output fields a_out = a_in − i⟨c⟩ with c = Σ_t conj(w_t) σ_t over every transition; the
+    # phase from the chip (reference point x_ref) to the ports is taken at the probe's k.
+    sigma = np.einsum("tij,...ji->...t", terms["transition_operators"], rho)
+    alpha_t = np.asarray(terms["anharmonicities"])
+    three = [j for j, a in enumerate(device.atoms) if a.levels == 3]
+    w_t = omega[..., None, :]
+    if three:
+        w_t = np.concatenate([w_t, w_t[..., three] + alpha_t[..., three]], axis=-1)
+    v = device.waveguide.phase_velocity
+    x_ref = _reference_point(probed)[..., None]
+    shift = np.exp(-1j * (probe[:, None] - w_t) / v * x_ref)
+    channels = terms["channels"]
+    out_right = np.sum(channels[..., 0, :] * shift * sigma, axis=-1)
+    out_left = np.sum(channels[..., 1, :] * np.conj(shift) * sigma, axis=-1)
     alpha = np.broadcast_to(tone.amplitude, rho.shape[:-2])
-    forward, backward = (
-        ("waveguide:right", "waveguide:left")
-        if drive.port == "left"
-        else ("waveguide:left", "waveguide:right")
-    )
-    t = 1 - 1j * expect[forward] / alpha
-    r = -1j * expect[backward] / alpha
+    forward, backward = (out_right, out_left) if drive.port == "left" else (out_left, out_right)
+    t = 1 - 1j * forward / alpha
+    r = -1j * backward / alpha
     nan = np.full(t.shape, np.nan + 0j)
     if drive.port == "left":
         s21, s11, s12, s22 = t, r, nan, nan
@@ -306,7 +355,7 @@ class Modes:
     Attributes
     ----------
     frequencies : ndarray, rad/s, shape (batch…, n)
-        Re of the eigenvalues, sorted by decreasing linewidth (brightest first).
+        Re of the eigenvalues, sorted by decreasing radiative linewidth (brightest first).
     linewidths : ndarray, rad/s, shape (batch…, n)
         κ_m = −2 Im (energy-decay rate of the mode: waveguide plus intrinsic).
     radiative_linewidths : ndarray, rad/s, shape (batch…, n)
