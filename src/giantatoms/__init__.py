@@ -4,7 +4,7 @@ The public API is what this module re-exports. Internal units are rad/s and seco
 :mod:`giantatoms.units` at the edges. Conventions: see ``docs/conventions.md`` and PHYSICS.md.
 """
 
-from giantatoms import coherence, flux, presets, protocols, units
+from giantatoms import coherence, fitting, flux, presets, protocols, units
 from giantatoms.coherence import (
     CoherenceTimes,
     DecayFit,
@@ -29,6 +29,18 @@ from giantatoms.couplings import (
 )
 from giantatoms.device import Atom, Device, Drive, Waveguide
 from giantatoms.evolution import Evolution, evolve, evolve_constant
+from giantatoms.fitting import (
+    Background,
+    Bootstrap,
+    FitResult,
+    SpectroscopyData,
+    estimate_cable_delay,
+    fit_device,
+    fit_fano,
+    fit_lorentzian,
+    remove_background,
+    remove_cable_delay,
+)
 from giantatoms.flux import TunableTransmon
 from giantatoms.gap import LiouvillianGap, liouvillian_gap
 from giantatoms.lindblad import MasterEquation, master_equation
@@ -60,6 +72,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Atom",
+    "Background",
+    "Bootstrap",
     "CoherenceTimes",
     "Couplings",
     "DecayFit",
@@ -69,6 +83,7 @@ __all__ = [
     "Drive",
     "EchoResult",
     "Evolution",
+    "FitResult",
     "IterativeSolver",
     "LiouvillianGap",
     "MasterEquation",
@@ -80,6 +95,7 @@ __all__ = [
     "RamseyResult",
     "Scattering",
     "Segment",
+    "SpectroscopyData",
     "SteadyState",
     "SteadyStateError",
     "T1Result",
@@ -96,11 +112,16 @@ __all__ = [
     "drive_amplitudes",
     "echo_experiment",
     "entangling_operating_point",
+    "estimate_cable_delay",
     "evolve",
     "evolve_constant",
     "excited_population",
+    "fit_device",
     "fit_exponential_decay",
+    "fit_fano",
     "fit_gaussian_exponential_decay",
+    "fit_lorentzian",
+    "fitting",
     "flux",
     "liouvillian",
     "liouvillian_gap",
@@ -115,6 +136,8 @@ __all__ = [
     "protocols",
     "purity",
     "ramsey_experiment",
+    "remove_background",
+    "remove_cable_delay",
     "run_protocol",
     "scattering",
     "single_excitation_modes",
