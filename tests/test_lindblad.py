@@ -38,9 +38,11 @@ def _reference_qutip_model(device, drive, frequency):
     k = frequency / device.waveguide.phase_velocity
     g = np.zeros((n, n), dtype=complex)
     u = np.zeros(n, dtype=complex)
+    # The tone's phase α is referenced at the chip (the mean of the atoms' point centres).
+    x0 = np.mean([np.mean(a.points) for a in device.atoms])
     for j, aj in enumerate(device.atoms):
         k_drive = drive.frequency / device.waveguide.phase_velocity
-        u[j] = np.sum(np.sqrt(aj.rates_per_point) * np.exp(1j * k_drive * aj.points))
+        u[j] = np.sum(np.sqrt(aj.rates_per_point) * np.exp(1j * k_drive * (aj.points - x0)))
         for m, am in enumerate(device.atoms):
             for x, r in zip(aj.points, aj.rates_per_point, strict=True):
                 for y, r2 in zip(am.points, am.rates_per_point, strict=True):

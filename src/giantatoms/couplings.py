@@ -21,9 +21,16 @@ when they differ, Γ stays positive semidefinite (an entry-by-entry evaluation a
 mean frequency would not guarantee it) and an atom at its decoherence-free point decouples from
 every atom it does not interleave with.
 
-PHYSICS.md's form factor u_j = Σ_n √γ_{j,n} e^{ikx_{j,n}} equals √2·w^R_j for a bidirectional
-waveguide. A tone from the left port with amplitude α drives atom j with Ω_j = α·w^R_j(ω_d)
-(from the right: α·w^L_j(ω_d)), i.e. |Ω_j| = |α|√(Γ_j/2) for a bidirectional waveguide.
+Phase origin: the channel form factors, G and the drive amplitudes take every phase relative
+to one point x₀, the mean of the atoms' coupling-point centres (:func:`device_origin`), i.e.
+e^{ik_t(x − x₀)}. With emitters at different frequencies a phase e^{ik_t X} per emitter would
+otherwise survive a translation of the whole chip by X (against the drive's common e^{ik_d X});
+with x₀ the model is translation invariant.
+
+PHYSICS.md's form factor u_j = Σ_n √γ_{j,n} e^{ikx_{j,n}} (absolute positions) equals
+√2·w^R_j·e^{ikx₀} for a bidirectional waveguide. A tone from the left port with amplitude α (its
+phase referenced at x₀) drives atom j with Ω_j = α·w^R_j(ω_d) (from the right: α·w^L_j(ω_d)),
+i.e. |Ω_j| = |α|√(Γ_j/2) for a bidirectional waveguide.
 """
 
 from __future__ import annotations
@@ -80,7 +87,10 @@ class EmitterGeometry:
 
 
 def channel_form_factors(
-    geometries: Sequence[EmitterGeometry], frequencies: ArrayLike, phase_velocity: float
+    geometries: Sequence[EmitterGeometry],
+    frequencies: ArrayLike,
+    phase_velocity: float,
+    origin: ArrayLike | None = None,
 ) -> tuple[NDArray[np.complex128], NDArray[np.complex128]]:
     """Right- and left-channel form factors w^R, w^L of each emitter at its own frequency.
 
@@ -89,36 +99,61 @@ def channel_form_factors(
     geometries : sequence of EmitterGeometry, length T
     frequencies : array_like, rad/s, shape (..., T)
     phase_velocity : float, m/s
+    origin : array_like, m, optional
+        Phase origin x₀ (default :func:`reference_position` of ``geometries``); phases are
+        e^{±ik(x − x₀)}.
 
     Returns
     -------
     (ndarray, ndarray), complex, √(rad/s), shape (..., T) each
     """
     freqs = np.asarray(frequencies, dtype=float)
+    x0 = reference_position(geometries) if origin is None else origin
     right, left = [], []
     for t, geo in enumerate(geometries):
-        pr, pl = _point_amplitudes(geo, freqs[..., t], phase_velocity)
+        pr, pl = _point_amplitudes(geo, freqs[..., t], phase_velocity, x0)
         right.append(np.sum(pr, axis=-1))
         left.append(np.sum(pl, axis=-1))
     return _stack_emitters(right), _stack_emitters(left)
 
 
+def reference_position(geometries: Sequence[EmitterGeometry]) -> NDArray[np.float64]:
+    """Mean position of the emitters' coupling points, m (batch…): the phase origin.
+
+    Phases e^{ik_t x} are taken relative to this point. A common origin for all emitters is
+    what makes the model translation invariant when emitters sit at different frequencies
+    (a phase e^{ik_t X} per emitter would otherwise not cancel against the drive's e^{ik_d X}).
+    """
+    centres = [np.mean(np.asarray(g.positions, dtype=float), axis=-1) for g in geometries]
+    return np.mean(np.stack(np.broadcast_arrays(*centres)), axis=0)
+
+
+def device_origin(device: Device) -> NDArray[np.float64]:
+    """Phase origin of a device: the mean of its atoms' coupling-point centres, m (batch…)."""
+    return reference_position([EmitterGeometry.of(a) for a in device.atoms])
+
+
 def _point_amplitudes(
-    geo: EmitterGeometry, frequency: NDArray, phase_velocity: float
+    geo: EmitterGeometry, frequency: NDArray, phase_velocity: float, origin: ArrayLike = 0.0
 ) -> tuple[NDArray[np.complex128], NDArray[np.complex128]]:
-    """Per-point channel amplitudes √γ^R e^{+ikx} and √γ^L e^{−ikx}, shape (..., P)."""
-    phase = np.exp(1j * (frequency / phase_velocity)[..., None] * geo.positions)
+    """Per-point amplitudes √γ^R e^{+ik(x−x₀)} and √γ^L e^{−ik(x−x₀)}, shape (..., P)."""
+    offset = np.asarray(geo.positions) - np.asarray(origin)[..., None]
+    phase = np.exp(1j * (frequency / phase_velocity)[..., None] * offset)
     return np.sqrt(geo.rates_right) * phase, np.sqrt(geo.rates_left) * np.conj(phase)
 
 
 def coupling_matrix(
-    geometries: Sequence[EmitterGeometry], frequencies: ArrayLike, phase_velocity: float
+    geometries: Sequence[EmitterGeometry],
+    frequencies: ArrayLike,
+    phase_velocity: float,
+    origin: ArrayLike | None = None,
 ) -> NDArray[np.complex128]:
     """G_jk of PHYSICS.md §3 (chiral form), each point's phase taken at its emitter's frequency.
 
     The element of points x (of j) and x′ (of k) is 2 p^R_x conj(p^R_x′) when x > x′,
     2 p^L_x conj(p^L_x′) when x < x′ and p^R_x conj(p^R_x′) + p^L_x conj(p^L_x′) when x = x′,
-    with p^R = √γ^R e^{ik_j x}, p^L = √γ^L e^{−ik_j x}. At equal frequencies this is
+    with p^R = √γ^R e^{ik_j(x − x₀)}, p^L = √γ^L e^{−ik_j(x − x₀)} (x₀ the common phase origin,
+    ``origin``, by default :func:`reference_position`). At equal frequencies this is
     Σ √(γγ′) e^{ik|x − x′|}; at unequal ones the Hermitian part stays exactly the positive
     semidefinite w^R w^R† + w^L w^L†, and an emitter at a decoherence-free point decouples from
     every atom that does not interleave with it.
@@ -128,14 +163,18 @@ def coupling_matrix(
     geometries : sequence of EmitterGeometry, length T
     frequencies : array_like, rad/s, shape (..., T)
     phase_velocity : float, m/s
+    origin : array_like, m, optional
+        Phase origin x₀ (default :func:`reference_position` of ``geometries``).
 
     Returns
     -------
     ndarray, complex, rad/s, shape (..., T, T)
     """
     freqs = np.asarray(frequencies, dtype=float)
+    x0 = reference_position(geometries) if origin is None else origin
     amps = [
-        _point_amplitudes(geo, freqs[..., t], phase_velocity) for t, geo in enumerate(geometries)
+        _point_amplitudes(geo, freqs[..., t], phase_velocity, x0)
+        for t, geo in enumerate(geometries)
     ]
     entries = {}
     for j, gj in enumerate(geometries):
@@ -174,9 +213,10 @@ class Couplings:
     lamb_shift : ndarray, rad/s, shape (..., n)
         δω_j = ½ Im G_jj.
     form_factors : ndarray, complex, √(rad/s), shape (..., n)
-        u_j = Σ_n √γ_{j,n} e^{ikx_{j,n}}.
+        u_j = Σ_n √γ_{j,n} e^{ikx_{j,n}} (absolute positions, PHYSICS.md §3.2).
     form_factors_right, form_factors_left : ndarray, complex, √(rad/s), shape (..., n)
-        Channel form factors w^R_j, w^L_j (Γ = w^R w^R† + w^L w^L†).
+        Channel form factors w^R_j, w^L_j (Γ = w^R w^R† + w^L w^L†), phases relative to the
+        device's phase origin x₀ (:func:`device_origin`).
     atom_names : tuple of str
     """
 
@@ -233,8 +273,9 @@ def couplings(
     f = _atom_frequencies(device, frequency, frequencies)
     geos = [EmitterGeometry.of(a) for a in device.atoms]
     v = device.waveguide.phase_velocity
-    g = coupling_matrix(geos, f, v)
-    wr, wl = channel_form_factors(geos, f, v)
+    x0 = reference_position(geos)
+    g = coupling_matrix(geos, f, v, x0)
+    wr, wl = channel_form_factors(geos, f, v, x0)
     u = _stack_emitters(
         [
             np.sum(
@@ -297,7 +338,8 @@ def drive_amplitudes(device: Device, drive: Drive) -> NDArray[np.complex128]:
     """Drive amplitudes Ω_j of a tone sent through the waveguide (PHYSICS.md §4).
 
     Ω_j = α·w^R_j(ω_d) from the left port, α·w^L_j(ω_d) from the right, with
-    α = √(P/ħω_d)·e^{i·phase}; the drive term is Ω_j b_j† + h.c. (Rabi frequency 2|Ω_j|).
+    α = √(P/ħω_d)·e^{i·phase} the tone's amplitude at the device's phase origin
+    (:func:`device_origin`); the drive term is Ω_j b_j† + h.c. (Rabi frequency 2|Ω_j|).
 
     Parameters
     ----------
@@ -310,7 +352,7 @@ def drive_amplitudes(device: Device, drive: Drive) -> NDArray[np.complex128]:
     """
     geos = [EmitterGeometry.of(a) for a in device.atoms]
     wd = np.asarray(drive.frequency)[..., None] * np.ones(device.n_atoms)
-    wr, wl = channel_form_factors(geos, wd, device.waveguide.phase_velocity)
+    wr, wl = channel_form_factors(geos, wd, device.waveguide.phase_velocity, device_origin(device))
     channel = wr if drive.port == "left" else wl
     return np.asarray(drive.amplitude)[..., None] * channel
 

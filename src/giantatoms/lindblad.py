@@ -302,6 +302,7 @@ def device_terms(
         _stack_emitters,
         channel_form_factors,
         coupling_matrix,
+        device_origin,
         drive_amplitudes,
         split_coupling,
     )
@@ -324,8 +325,9 @@ def device_terms(
         axis=-1,
     )
     v = device.waveguide.phase_velocity
-    g = coupling_matrix(geos, t_freq, v)
-    wr, wl = channel_form_factors(geos, t_freq, v)
+    x0 = device_origin(device)  # the same phase origin as the drive amplitudes
+    g = coupling_matrix(geos, t_freq, v, x0)
+    wr, wl = channel_form_factors(geos, t_freq, v, x0)
     decay, coherent = split_coupling(g, wr, wl)
     sigma = _transition_operators(dims, tuple(owners), tuple(lower))
     if drive is not None:

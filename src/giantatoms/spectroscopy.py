@@ -34,6 +34,7 @@ from giantatoms.couplings import (
     _stack_emitters,
     channel_form_factors,
     coupling_matrix,
+    device_origin,
     split_coupling,
 )
 from giantatoms.device import Device, Drive
@@ -113,12 +114,6 @@ def _coherence_loss(device: Device) -> NDArray[np.float64]:
     return gamma_nr * (1 + 2 * n_th) + 2 * dephasing
 
 
-def _reference_point(device: Device) -> NDArray[np.float64]:
-    """Mean position of all coupling points, m (batch…): where the chip sits on the line."""
-    centres = [np.mean(np.asarray(a.points, dtype=float), axis=-1) for a in device.atoms]
-    return np.mean(np.stack(np.broadcast_arrays(*centres)), axis=0)
-
-
 def _with_probe_axis(device: Device) -> Device:
     """The device with a length-1 axis appended to the batch of every array parameter."""
     atoms = []
@@ -136,6 +131,14 @@ def _with_probe_axis(device: Device) -> Device:
             changes.pop("t_phi")
         atoms.append(atom.replace(**changes) if changes else atom)
     return replace(device, atoms=tuple(atoms))
+
+
+def _reflection_planes(
+    device: Device, probe: NDArray[np.float64]
+) -> tuple[NDArray[np.complex128], NDArray[np.complex128]]:
+    """e^{±2ik_p x₀}: move the reflections' reference plane from the chip (x₀) to x = 0."""
+    phase = np.exp(2j * probe / device.waveguide.phase_velocity * device_origin(device)[..., None])
+    return phase, np.conj(phase)
 
 
 def _linear_parts(
@@ -156,20 +159,13 @@ def _linear_parts(
     n = device.n_atoms
     geos = [_probe_axis(EmitterGeometry.of(a)) for a in device.atoms]
     v = device.waveguide.phase_velocity
+    x0 = device_origin(device)[..., None]  # phases relative to the chip, probe axis last
     probe_n = np.broadcast_to(probe[:, None], (probe.size, n))
-    wr, wl = channel_form_factors(geos, probe_n, v)
+    wr, wl = channel_form_factors(geos, probe_n, v, x0)
     at = probe_n if couplings_at == "probe" else omega[..., None, :]
-    g = coupling_matrix(geos, at, v)
-    if couplings_at == "probe":
-        decay, coherent = split_coupling(g, wr, wl)
-        out_r, out_l = wr, wl
-    else:
-        at_r, at_l = channel_form_factors(geos, at, v)
-        decay, coherent = split_coupling(g, at_r, at_l)
-        # The emitted field oscillates at the probe frequency: its phase from the chip to the
-        # ports is taken at k_p, only the phases across the chip at the atoms' k.
-        shift = np.exp(1j * (probe_n - at) / v * _reference_point(device)[..., None, None])
-        out_r, out_l = at_r * shift, at_l * np.conj(shift)
+    g = coupling_matrix(geos, at, v, x0)
+    out_r, out_l = (wr, wl) if couplings_at == "probe" else channel_form_factors(geos, at, v, x0)
+    decay, coherent = split_coupling(g, out_r, out_l)
     loss = _coherence_loss(device)
     diagonal = omega[..., None, :] - probe[:, None] - 0.5j * loss[..., None, :]
     return coherent - 0.5j * decay, diagonal, (wr, wl), (out_r, out_l)
@@ -287,9 +283,10 @@ def scattering(
     # A probe from the left couples through the right-going channel, and vice versa.
     x_left, x_right = _solve_pair(k, diagonal, (wr, wl))
     s21 = 1 + 1j * _overlap(out_r, x_left)
-    s11 = 1j * _overlap(out_l, x_left)
     s12 = 1 + 1j * _overlap(out_l, x_right)
-    s22 = 1j * _overlap(out_r, x_right)
+    back, forth = _reflection_planes(device, probe)
+    s11 = 1j * _overlap(out_l, x_left) * back
+    s22 = 1j * _overlap(out_r, x_right) * forth
     return Scattering(probe, s21, s11, s12, s22, method="linear")
 
 
@@ -313,24 +310,17 @@ def _nonlinear(
     probed = _with_probe_axis(device)
     terms = device_terms(probed, tone, omega[..., None, :])
     rho = steady_state(assemble(**terms)).rho
-    # Output fields a_out = a_in − i⟨c⟩ with c = Σ_t conj(w_t) σ_t over every transition; the
-    # phase from the chip (reference point x_ref) to the ports is taken at the probe's k.
+    # Output fields a_out = a_in − i⟨c⟩ with c = Σ_t conj(w_t) σ_t over every transition, all
+    # phases relative to the chip's phase origin (as the drive's); reflections are moved to x = 0.
     sigma = np.einsum("tij,...ji->...t", terms["transition_operators"], rho)
-    alpha_t = np.asarray(terms["anharmonicities"])
-    three = [j for j, a in enumerate(device.atoms) if a.levels == 3]
-    w_t = omega[..., None, :]
-    if three:
-        w_t = np.concatenate([w_t, w_t[..., three] + alpha_t[..., three]], axis=-1)
-    v = device.waveguide.phase_velocity
-    x_ref = _reference_point(probed)[..., None]
-    shift = np.exp(-1j * (probe[:, None] - w_t) / v * x_ref)
     channels = terms["channels"]
-    out_right = np.sum(channels[..., 0, :] * shift * sigma, axis=-1)
-    out_left = np.sum(channels[..., 1, :] * np.conj(shift) * sigma, axis=-1)
+    out_right = np.sum(channels[..., 0, :] * sigma, axis=-1)
+    out_left = np.sum(channels[..., 1, :] * sigma, axis=-1)
     alpha = np.broadcast_to(tone.amplitude, rho.shape[:-2])
     forward, backward = (out_right, out_left) if drive.port == "left" else (out_left, out_right)
+    back, forth = _reflection_planes(probed, probe)
     t = 1 - 1j * forward / alpha
-    r = -1j * backward / alpha
+    r = -1j * backward / alpha * (back if drive.port == "left" else forth)
     nan = np.full(t.shape, np.nan + 0j)
     if drive.port == "left":
         s21, s11, s12, s22 = t, r, nan, nan
