@@ -46,6 +46,10 @@ __all__ = ["Modes", "Scattering", "scattering", "single_excitation_modes"]
 class Scattering:
     """Scattering parameters of the waveguide with its atoms.
 
+    Physics sign convention (fields ∝ e^{−iωt}): measured VNA data (e^{+jωt}, Touchstone) are
+    the complex conjugate (:class:`giantatoms.fitting.SpectroscopyData` handles it). Phases are
+    taken relative to the chip's centre, and reflections are referred to the plane x = 0.
+
     Attributes
     ----------
     probe_frequencies : ndarray, rad/s, shape (P,)
