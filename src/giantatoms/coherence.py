@@ -50,7 +50,12 @@ from scipy.optimize import OptimizeWarning, curve_fit
 
 from giantatoms._validation import choice, real_array
 from giantatoms.device import Device
-from giantatoms.evolution import DEFAULT_MAX_CONDITION, _check_times, evolve_constant
+from giantatoms.evolution import (
+    DEFAULT_MAX_CONDITION,
+    _check_times,
+    eigen_decompose,
+    evolve_constant,
+)
 from giantatoms.lindblad import MasterEquation, master_equation
 from giantatoms.liouvillian import (
     chunk_length,
@@ -931,12 +936,7 @@ def _propagate_each(
 
     def work(part: slice) -> None:
         r = real_liouvillian(h[part], c[part])
-        lam, w = np.linalg.eig(r)
-        try:
-            w_inv = np.linalg.inv(w)
-        except np.linalg.LinAlgError:
-            w_inv = np.full_like(w, np.nan)
-        condition = np.abs(w).sum(axis=-2).max(axis=-1) * np.abs(w_inv).sum(axis=-2).max(axis=-1)
+        lam, w, w_inv, condition = eigen_decompose(r)
         coef = np.einsum("mij,mkj->mki", w_inv, x[part])
         coef *= np.exp(lam[:, None, :] * durations[None, :, None])
         result = np.einsum("mij,mkj->mki", w, coef).real

@@ -281,15 +281,23 @@ def _inverse(w: NDArray[np.complex128]) -> NDArray[np.complex128]:
 # --------------------------------------------------------------------------------------------
 
 
-def _eigen_propagate(
-    r: NDArray[np.float64], x0: NDArray[np.float64], times: NDArray[np.float64]
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """x(t) = W (e^{Λt} ⊙ W⁻¹x₀) for r (m, D, D), x0 (m, D); returns x (m, T, D) and κ₁(W)."""
+def eigen_decompose(
+    r: NDArray[np.float64],
+) -> tuple[NDArray[np.complex128], NDArray[np.complex128], NDArray[np.complex128], NDArray]:
+    """R = W Λ W⁻¹ for a stack (m, D, D): (Λ, W, W⁻¹, κ₁(W)); κ₁ = inf where W is singular."""
     lam, w = np.linalg.eig(r)
     w = w.astype(complex, copy=False)
     w_inv = _inverse(w)
     condition = _norm1(w) * _norm1(w_inv)
     condition[~np.isfinite(condition)] = np.inf
+    return lam, w, w_inv, condition
+
+
+def _eigen_propagate(
+    r: NDArray[np.float64], x0: NDArray[np.float64], times: NDArray[np.float64]
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """x(t) = W (e^{Λt} ⊙ W⁻¹x₀) for r (m, D, D), x0 (m, D); returns x (m, T, D) and κ₁(W)."""
+    lam, w, w_inv, condition = eigen_decompose(r)
     coef = np.einsum("mij,mj->mi", w_inv, x0)
     phases = np.exp(lam[:, :, None] * times[None, None, :]) * coef[:, :, None]  # (m, D, T)
     # R is real, so x is real: Re(W E) = Re W · Re E − Im W · Im E (two real products).
