@@ -4,7 +4,7 @@ The public API is what this module re-exports. Internal units are rad/s and seco
 :mod:`giantatoms.units` at the edges. Conventions: see ``docs/conventions.md`` and PHYSICS.md.
 """
 
-from giantatoms import coherence, fitting, flux, presets, protocols, units
+from giantatoms import coherence, fitting, flux, presets, protocols, sweeps, units
 from giantatoms.coherence import (
     CoherenceTimes,
     DecayFit,
@@ -67,6 +67,7 @@ from giantatoms.steady_state import (
     SteadyStateError,
     steady_state,
 )
+from giantatoms.sweeps import optimize, sweep
 
 __version__ = "0.1.0"
 
@@ -129,6 +130,7 @@ __all__ = [
     "master_equation",
     "negativity",
     "optimal_phases",
+    "optimize",
     "partial_trace",
     "perfect_correlation_frequencies",
     "populations",
@@ -142,6 +144,8 @@ __all__ = [
     "scattering",
     "single_excitation_modes",
     "steady_state",
+    "sweep",
+    "sweeps",
     "t1_experiment",
     "units",
 ]

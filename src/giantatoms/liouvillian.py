@@ -490,7 +490,14 @@ MAX_CHUNK_POINTS = 2048
 
 
 def default_threads() -> int:
-    """Worker threads of the dense batched solvers: the CPU count, at most 8."""
+    """Worker threads of the dense batched solvers: the CPU count, at most 8.
+
+    The environment variable ``GIANTATOMS_THREADS`` overrides it; the sweep layer sets it to 1
+    in its worker processes, where the parallelism is across processes.
+    """
+    pinned = os.environ.get("GIANTATOMS_THREADS", "")
+    if pinned.isdigit() and int(pinned) > 0:
+        return int(pinned)
     return max(1, min(os.cpu_count() or 1, 8))
 
 

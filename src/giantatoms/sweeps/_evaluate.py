@@ -1,0 +1,478 @@
+"""Compute one chunk of a sweep as batched calls of the lower layers.
+
+A chunk is a contiguous range of flat grid points. Its parameter values become array fields of
+one :class:`~giantatoms.device.Device` and one :class:`~giantatoms.device.Drive` (batch axis =
+the chunk's points), so the master equations, steady states, gaps and spectra of the whole chunk
+are each one vectorised call. Protocol runs are grouped by their segment durations (one batched
+``run_protocol`` call per distinct set). If a batched call raises, the chunk is evaluated point
+by point and the points that still raise are recorded as failed with the error message: a
+failure never takes the chunk's other points with it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from giantatoms.couplings import entangling_operating_point
+from giantatoms.device import Device, Drive, Waveguide
+from giantatoms.gap import liouvillian_gap
+from giantatoms.lindblad import master_equation
+from giantatoms.metrics import bell_fidelity, concurrence, excited_population, purity
+from giantatoms.steady_state import steady_state
+
+if TYPE_CHECKING:
+    from giantatoms.sweeps._spec import SweepSpec
+
+__all__ = ["Variable", "check_device_values", "evaluate_chunk", "extra_coordinates", "variables"]
+
+#: Longest error message kept per failed point (characters).
+ERROR_WIDTH = 200
+_PER_POINT_FIELDS = ("points", "point_rates", "right_fraction")
+_PROTOCOL_METRICS = (
+    ("bell_fidelity", "Bell fidelity to the target in the drive frame"),
+    ("bell_fidelity_optimized", "Bell fidelity maximised over local Z phases"),
+    ("concurrence", "concurrence of the pair"),
+    ("leakage", "population outside the pair's qubit subspace"),
+)
+
+
+@dataclass(frozen=True)
+class Variable:
+    """One result variable: name, extra dimensions after the point axis, dtype, attributes."""
+
+    name: str
+    dims: tuple[str, ...]
+    dtype: str
+    units: str
+    long_name: str
+
+    @property
+    def fill(self) -> Any:
+        """Value of points not (yet) computed."""
+        return {"bool": False, "f8": np.nan}.get(self.dtype, "")
+
+
+def _f(name: str, units: str, long_name: str, dims: tuple[str, ...] = ()) -> Variable:
+    return Variable(name, dims, "f8", units, long_name)
+
+
+def variables(spec: SweepSpec) -> list[Variable]:
+    """The result variables of a spec, in a fixed order (the dataset's schema)."""
+    out: list[Variable] = [
+        _f("atom_frequency", "GHz", "bare atom frequency f = ω/2π used at the point", ("atom",))
+    ]
+    q = spec.quantities
+    if {"steady", "gap"} & set(q):
+        out.append(_f("drive_frequency", "GHz", "drive frequency f_d = ω_d/2π"))
+    if "steady" in q:
+        out += [
+            _f("bell_fidelity", "1", "steady-state Bell fidelity, maximised over local Z phases"),
+            _f("bell_fidelity_frame", "1", "steady-state Bell fidelity in the drive frame"),
+            _f("concurrence", "1", "steady-state concurrence of the pair"),
+            _f("purity", "1", "steady-state purity tr ρ²"),
+            _f("excited_population", "1", "steady-state excited population", ("atom",)),
+            _f("residual", "1/s", "‖L vec ρ‖₂ of the steady state"),
+            _f("relative_residual", "1", "residual / ‖L‖_F"),
+            _f("trace_error", "1", "|tr ρ − 1|"),
+            _f("min_eigenvalue", "1", "smallest eigenvalue of ρ"),
+            _f("condition_estimate", "1", "condition estimate of the steady-state system"),
+            Variable("converged", (), "bool", "1", "steady state converged and unique"),
+        ]
+    if "gap" in q:
+        out += [
+            _f("gap", "1/us", "Liouvillian gap (slowest decay rate)"),
+            _f("stabilisation_time", "us", "1/gap"),
+        ]
+    if "protocol" in q:
+        out.append(_f("protocol_time", "us", "save time from the protocol start", ("time",)))
+        for name, text in _PROTOCOL_METRICS:
+            mean = " (mean over noise samples)" if spec.noise_samples else ""
+            out.append(_f(f"protocol_{name}", "1", text + mean, ("time",)))
+            if spec.noise_samples:
+                out.append(
+                    _f(f"protocol_{name}_sem", "1", f"standard error of protocol_{name}", ("time",))
+                )
+        out += [
+            _f("protocol_error_estimate", "1", "accumulated Magnus error estimate", ("time",)),
+            _f("protocol_trace_error", "1", "|tr ρ − 1| during the protocol", ("time",)),
+            _f("protocol_min_eigenvalue", "1", "smallest eigenvalue of ρ", ("time",)),
+        ]
+    if "spectrum" in q:
+        for trace in ("s21", "s11"):
+            for part in ("real", "imag"):
+                out.append(
+                    _f(
+                        f"{trace}_{part}",
+                        "1",
+                        f"{part} part of {trace.upper()} (physics sign "
+                        "convention, see docs/conventions.md)",
+                        ("probe_frequency",),
+                    )
+                )
+    out += [
+        Variable("failed", (), "bool", "1", "the point failed (see error)"),
+        Variable("error", (), f"<U{ERROR_WIDTH}", "", "why the point failed ('' if it did not)"),
+    ]
+    return out
+
+
+def extra_coordinates(spec: SweepSpec) -> dict[str, tuple[Any, dict[str, str]]]:
+    """Coordinates of the non-swept dimensions: atom names, save instants, probe frequencies."""
+    out: dict[str, tuple[Any, dict[str, str]]] = {
+        "atom": (np.array(spec.device.atom_names), {"long_name": "atom"})
+    }
+    if "protocol" in spec.quantities:
+        labels = [t if isinstance(t, str) else f"{t * 1e6:.6g} us" for t in spec.times]
+        out["time"] = (np.array(labels), {"long_name": "protocol save instant"})
+    if "spectrum" in spec.quantities:
+        out["probe_frequency"] = (
+            np.asarray(spec.probe_frequencies) / (2e9 * np.pi),
+            {"units": "GHz", "long_name": "probe frequency f = ω/2π"},
+        )
+    return out
+
+
+def _extra_sizes(spec: SweepSpec) -> dict[str, int]:
+    return {
+        "atom": spec.device.n_atoms,
+        "time": len(spec.times),
+        "probe_frequency": len(spec.probe_frequencies),
+    }
+
+
+def allocate(spec: SweepSpec, n: int) -> dict[str, NDArray]:
+    """Arrays of the fill values for ``n`` points."""
+    sizes = _extra_sizes(spec)
+    return {
+        v.name: np.full((n, *(sizes[d] for d in v.dims)), v.fill, dtype=v.dtype)
+        for v in variables(spec)
+    }
+
+
+# ------------------------------------------------------------------------------------------
+# Building the batched model of a chunk
+
+
+def build_device(spec: SweepSpec, values: dict[str, NDArray], lead: tuple[int, ...]) -> Device:
+    """The spec's device with the device paths' values as array fields of shape ``lead``."""
+    device = spec.device
+    changes: list[dict[str, Any]] = [{} for _ in device.atoms]
+    waveguide = device.waveguide
+    for path, parameter in spec.parameters.items():
+        if parameter.group != "device":
+            continue
+        v = np.asarray(values[path], dtype=float).reshape(lead)
+        if parameter.field == "phase_velocity":
+            waveguide = Waveguide(phase_velocity=v)
+            continue
+        for a in parameter.atoms:
+            atom, change = device.atoms[a], changes[a]
+            name = parameter.field
+            if name in _PER_POINT_FIELDS:
+                current = np.asarray(change.get(name, getattr(atom, name)), dtype=float)
+                if parameter.index is None:
+                    change[name] = v[..., None]
+                else:
+                    full = np.broadcast_to(
+                        current, np.broadcast_shapes(current.shape, (*lead, atom.n_points))
+                    ).copy()
+                    full[..., parameter.index] = v
+                    change[name] = full
+            else:
+                change[name] = v
+                if name == "t2":
+                    change["t_phi"] = None
+                elif name == "t_phi":
+                    change["t2"] = None
+    atoms = [a.replace(**c) if c else a for a, c in zip(device.atoms, changes, strict=True)]
+    return dataclasses.replace(device, waveguide=waveguide, atoms=atoms)
+
+
+def check_device_values(spec: SweepSpec) -> None:
+    """Build the model from the fixed values alone, before any work.
+
+    A fixed value that makes every point invalid (e.g. T2 > 2·T1) is a declaration error.
+    Invalid *combinations* of swept values are recorded per point as failures instead.
+    """
+    swept = {r.parameter.path for r in spec.axes}
+    values = {p: v for p, v in spec.point_values(0, 1).items() if p not in swept}
+    fixed_only = dataclasses.replace(spec, axes=())
+    device = build_device(fixed_only, values, (1,))
+    if "drive.power_dbm" in values and (
+        spec.operating_point == "device" and "drive.frequency" in values
+    ):
+        _drive(fixed_only, values, device, (1,), spec.correlation_frequency)
+
+
+def _value(values: dict[str, NDArray], path: str, lead: tuple[int, ...], default: float) -> Any:
+    if path in values:
+        return np.asarray(values[path], dtype=float).reshape(lead)
+    return default
+
+
+def _drive(
+    spec: SweepSpec,
+    values: dict[str, NDArray],
+    device: Device,
+    lead: tuple[int, ...],
+    w0: float | None,
+) -> tuple[Drive | None, Any, Any]:
+    """The drive, the bare atom frequencies and the operating point (entangling mode)."""
+    power = _value(values, "drive.power_dbm", lead, -np.inf)
+    offset = _value(values, "drive.offset", lead, 0.0)
+    phase = _value(values, "drive.phase", lead, 0.0)
+    if spec.operating_point == "entangling":
+        if w0 is None:
+            return None, None, None
+        delta = _value(values, "drive.detuning", lead, 0.0)
+        op = entangling_operating_point(device, delta, pair=spec.pair, correlation_frequency=w0)
+        op = dataclasses.replace(op, drive_frequency=op.drive_frequency + offset)
+        frequency = op.drive_frequency
+        frequencies = op.frequencies
+    else:
+        op = None
+        if "drive.frequency" not in values:
+            return None, None, None
+        frequency = _value(values, "drive.frequency", lead, 0.0) + offset
+        frequencies = np.broadcast_to(
+            np.stack(np.broadcast_arrays(*(a.frequency for a in device.atoms)), axis=-1),
+            (*np.broadcast_shapes(lead, np.shape(device.atoms[0].frequency)), device.n_atoms),
+        )
+    drive = Drive(frequency=frequency, power_dbm=power, port=spec.port, phase=phase)
+    return drive, frequencies, op
+
+
+def _target(spec: SweepSpec, op: Any) -> NDArray | str:
+    """Bell-state name per point (an array of names where the dark state changes)."""
+    if spec.target != "auto":
+        return spec.target
+    if op is None:
+        return "psi-"
+    return np.where(np.cos(op.theta) > 0, "psi-", "psi+")
+
+
+def _fidelity(rho: NDArray, target: NDArray | str, spec: SweepSpec, optimize: bool) -> NDArray:
+    if isinstance(target, str):
+        return bell_fidelity(
+            rho, target, optimize_phases=optimize, atoms=spec.pair, dims=spec.device.dims
+        )
+    names = np.broadcast_to(target, rho.shape[:-2])
+    out = np.full(rho.shape[:-2], np.nan)
+    for name in np.unique(names):
+        mask = names == name
+        out[mask] = bell_fidelity(
+            rho[mask], str(name), optimize_phases=optimize, atoms=spec.pair, dims=spec.device.dims
+        )
+    return out
+
+
+# ------------------------------------------------------------------------------------------
+# Quantities
+
+
+def _steady(spec: SweepSpec, me: Any, target: Any, out: dict[str, NDArray]) -> None:
+    ss = steady_state(me, on_failure="flag")
+    rho = ss.rho
+    finite = np.isfinite(rho).all(axis=(-2, -1))
+    d = rho.shape[-1]
+    safe = np.where(finite[..., None, None], rho, np.eye(d) / d)
+    pair_ok = spec.device.n_atoms >= 2
+    if pair_ok:
+        out["bell_fidelity"][:] = _fidelity(safe, target, spec, True)
+        out["bell_fidelity_frame"][:] = _fidelity(safe, target, spec, False)
+        out["concurrence"][:] = concurrence(safe, atoms=spec.pair, dims=spec.device.dims)
+    out["purity"][:] = purity(safe)
+    out["excited_population"][:] = np.stack(
+        [
+            excited_population(safe, atom=k, dims=spec.device.dims)
+            for k in range(spec.device.n_atoms)
+        ],
+        axis=-1,
+    )
+    for name in ("bell_fidelity", "bell_fidelity_frame", "concurrence", "purity"):
+        out[name][~finite] = np.nan
+    out["excited_population"][~finite] = np.nan
+    for name in ("residual", "relative_residual", "trace_error", "min_eigenvalue"):
+        out[name][:] = getattr(ss, name)
+    out["condition_estimate"][:] = ss.condition_estimate
+    out["converged"][:] = ss.converged
+    bad = ~ss.converged
+    out["failed"][bad] = True
+    for k in np.flatnonzero(bad):
+        reason = (
+            f"no unique steady state (condition estimate {ss.condition_estimate[k]:.2e})"
+            if not ss.unique[k]
+            else f"steady state did not converge (relative residual {ss.relative_residual[k]:.2e})"
+        )
+        out["error"][k] = reason
+
+
+def _spectrum(
+    spec: SweepSpec, device: Device, frequencies: Any, values: dict, out: dict[str, NDArray]
+) -> None:
+    from giantatoms.spectroscopy import scattering
+
+    n = out["failed"].shape[0]
+    power = _value(values, "probe.power_dbm", (n,), None) if "probe.power_dbm" in values else None
+    result = scattering(
+        device,
+        np.asarray(spec.probe_frequencies),
+        frequencies=frequencies,
+        power_dbm=None if power is None else power[:, None],
+        port=spec.port,
+    )
+    for trace in ("s21", "s11"):
+        s = np.broadcast_to(getattr(result, trace), (n, len(spec.probe_frequencies)))
+        out[f"{trace}_real"][:] = s.real
+        out[f"{trace}_imag"][:] = s.imag
+
+
+def _instants(spec: SweepSpec, t_drive: float, ramp: float, store: float) -> NDArray:
+    ends = {
+        "start": 0.0,
+        "end_drive": spec.drive_rise_time + t_drive,
+        "end_ramp": spec.drive_rise_time + t_drive + ramp,
+        "end": spec.drive_rise_time + t_drive + ramp + store,
+    }
+    return np.array([ends[t] if isinstance(t, str) else t for t in spec.times])
+
+
+def _noise_draws(spec: SweepSpec) -> NDArray[np.float64]:
+    """Standard normals (samples, n_atoms + 2), shared by every point of the sweep."""
+    rng = np.random.default_rng(spec.seed)
+    return rng.standard_normal((spec.noise_samples, spec.device.n_atoms + 2))
+
+
+def _protocol(spec: SweepSpec, values: dict[str, NDArray], w0: float, out: dict) -> None:
+    """Protocol metrics, one batched run per distinct set of segment durations."""
+    from giantatoms.protocols import driven_dissipative, run_protocol
+
+    durations = np.stack(
+        [values[f"protocol.{f}"] for f in ("t_drive", "ramp_time", "t_store")], axis=-1
+    )
+    unique, inverse = np.unique(durations, axis=0, return_inverse=True)
+    noisy = spec.noise_samples > 0
+    z = _noise_draws(spec) if noisy else None
+    for g, (t_drive, ramp, store) in enumerate(unique):
+        idx = np.flatnonzero(inverse.ravel() == g)
+        sub = {p: v[idx] for p, v in values.items()}
+        lead = (idx.size, 1) if noisy else (idx.size,)
+        device = build_device(spec, sub, lead)
+        drive, _, op = _drive(spec, sub, device, lead, w0)
+        protocol = driven_dissipative(
+            device,
+            power_dbm=drive.power_dbm,
+            detuning=op.detuning,
+            t_drive=t_drive,
+            ramp_time=ramp,
+            t_store=store,
+            ramp_shape=spec.ramp_shape,
+            after_drive=spec.after_drive,
+            pair=spec.pair,
+            operating_point=op,
+            port=spec.port,
+            drive_rise_time=spec.drive_rise_time,
+        )
+        if spec.target != "auto":
+            protocol = dataclasses.replace(protocol, target=spec.target)
+        if noisy:
+            sf = _value(sub, "noise.frequency_noise", lead, 0.0)
+            sa = _value(sub, "noise.amplitude_noise", lead, 0.0)
+            sp = _value(sub, "noise.phase_noise", lead, 0.0)
+            n_atoms = spec.device.n_atoms
+            protocol = protocol.perturbed(
+                frequency_offset=np.asarray(sf)[..., None] * z[None, :, :n_atoms],
+                amplitude_scale=1.0 + np.asarray(sa) * z[None, :, n_atoms],
+                phase_offset=np.asarray(sp) * z[None, :, n_atoms + 1],
+            )
+        instants = _instants(spec, t_drive, ramp, store)
+        save, where = np.unique(instants, return_inverse=True)
+        result = run_protocol(device, protocol, save, rtol=spec.rtol, atol=spec.atol)
+        out["protocol_time"][idx] = instants / 1e-6
+        for name, _ in _PROTOCOL_METRICS:
+            metric = np.asarray(getattr(result, name))[..., where]
+            if noisy:
+                out[f"protocol_{name}"][idx] = metric.mean(axis=1)
+                out[f"protocol_{name}_sem"][idx] = metric.std(axis=1, ddof=1) / np.sqrt(
+                    spec.noise_samples
+                )
+            else:
+                out[f"protocol_{name}"][idx] = metric
+        for name in ("error_estimate", "trace_error"):
+            metric = np.asarray(getattr(result, name))[..., where]
+            out[f"protocol_{name}"][idx] = metric.max(axis=1) if noisy else metric
+        low = np.asarray(result.min_eigenvalue)[..., where]
+        out["protocol_min_eigenvalue"][idx] = low.min(axis=1) if noisy else low
+    bad = ~np.isfinite(out["protocol_bell_fidelity_optimized"]).all(axis=-1)
+    out["failed"][bad] = True
+    for k in np.flatnonzero(bad):
+        if not out["error"][k]:
+            out["error"][k] = "protocol produced non-finite states"
+
+
+def _evaluate(spec: SweepSpec, values: dict[str, NDArray], n: int) -> dict[str, NDArray]:
+    """All quantities for ``n`` points, batched; raises if any batched call raises."""
+    out = allocate(spec, n)
+    lead = (n,)
+    device = build_device(spec, values, lead)
+    w0 = spec.correlation_frequency
+    drive, frequencies, op = _drive(spec, values, device, lead, w0)
+    if frequencies is None:
+        frequencies = np.stack([np.broadcast_to(a.frequency, lead) for a in device.atoms], axis=-1)
+    out["atom_frequency"][:] = np.broadcast_to(frequencies, (n, spec.device.n_atoms)) / (
+        2e9 * np.pi
+    )
+    if {"steady", "gap"} & set(spec.quantities):
+        out["drive_frequency"][:] = np.broadcast_to(drive.frequency, lead) / (2e9 * np.pi)
+        me = master_equation(device, drive, frequencies=frequencies)
+        if "steady" in spec.quantities:
+            _steady(spec, me, _target(spec, op), out)
+        if "gap" in spec.quantities:
+            gap = np.asarray(liouvillian_gap(me).gap)
+            out["gap"][:] = gap * 1e-6
+            out["stabilisation_time"][:] = 1.0 / gap / 1e-6
+    if "protocol" in spec.quantities:
+        _protocol(spec, values, w0, out)
+    if "spectrum" in spec.quantities:
+        _spectrum(spec, device, frequencies, values, out)
+    return out
+
+
+def _message(exc: BaseException) -> str:
+    text = f"{type(exc).__name__}: {exc}".replace("\n", " ")
+    return text[: ERROR_WIDTH - 1] + "…" if len(text) > ERROR_WIDTH else text
+
+
+def evaluate_chunk(spec: SweepSpec, chunk: int) -> dict[str, NDArray]:
+    """Results of chunk ``chunk`` (flat points ``spec.chunk_bounds(chunk)``).
+
+    Runs the whole chunk batched; if that raises, runs it point by point and records the
+    points that still raise as failed with their error message. Deterministic: the same spec
+    and chunk give bit-identical arrays in any process.
+    """
+    from giantatoms.liouvillian import _blas_single_thread
+
+    start, stop = spec.chunk_bounds(chunk)
+    values = spec.point_values(start, stop)
+    n = stop - start
+    with _blas_single_thread():
+        try:
+            return _evaluate(spec, values, n)
+        except Exception:  # the points are retried one by one below
+            out = allocate(spec, n)
+            for k in range(n):
+                single = {p: v[k : k + 1] for p, v in values.items()}
+                try:
+                    one = _evaluate(spec, single, 1)
+                except Exception as exc:  # a failed point is data, not a crash
+                    out["failed"][k] = True
+                    out["error"][k] = _message(exc)
+                    continue
+                for name, arr in one.items():
+                    out[name][k] = arr[0]
+            return out
