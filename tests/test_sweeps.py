@@ -16,6 +16,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import xarray as xr
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import giantatoms as ga
 from giantatoms.sweeps import (
@@ -663,3 +665,41 @@ def test_an_in_process_executor_leaves_the_thread_settings_alone(device):
     with cf.ThreadPoolExecutor(2) as pool:
         sweep(device, **small_grid(), executor=pool)
     assert (default_threads(), os.environ.get("OPENBLAS_NUM_THREADS")) == before
+
+
+def test_a_bad_point_is_isolated_by_bisection_not_a_point_loop(device, monkeypatch):
+    from giantatoms.sweeps import _evaluate
+
+    calls = []
+    real = _evaluate._evaluate
+
+    def counting(spec, values, n):
+        calls.append(n)
+        return real(spec, values, n)
+
+    monkeypatch.setattr(_evaluate, "_evaluate", counting)
+    t2 = ["20us"] * 16
+    t2[11] = "80us"  # > 2·T1 = 60 µs: an invalid atom
+    ds = sweep(
+        device,
+        [
+            Axis("atoms.A.t2", t2, dim="sample"),
+            Axis("drive.power_dbm", [-130.0] * 16, dim="sample"),
+        ],
+        fixed={"atoms.A.t1": "30us", "drive.detuning": "1MHz"},
+        chunk_size=16,
+        progress=False,
+    )
+    assert np.flatnonzero(ds.failed.values).tolist() == [11]
+    assert len(calls) <= 1 + 2 * 4 and calls[0] == 16
+
+
+@settings(max_examples=6, deadline=None)
+@given(chunk=st.integers(min_value=1, max_value=30))
+def test_results_do_not_depend_on_chunking_beyond_rounding(chunk):
+    device = ga.presets.load("sequential_pair")
+    reference = sweep(device, **small_grid(chunk_size=24))
+    ds = sweep(device, **small_grid(chunk_size=chunk))
+    for name in ("bell_fidelity", "concurrence", "purity", "stabilisation_time", "atom_frequency"):
+        np.testing.assert_allclose(ds[name], reference[name], rtol=1e-9, atol=1e-12)
+    assert (ds.converged == reference.converged).all()

@@ -448,11 +448,35 @@ def _message(exc: BaseException) -> str:
     return text[: ERROR_WIDTH - 1] + "…" if len(text) > ERROR_WIDTH else text
 
 
+def _evaluate_robust(
+    spec: SweepSpec, values: dict[str, NDArray], n: int, out: dict[str, NDArray], offset: int
+) -> None:
+    """Evaluate points ``offset:offset + n`` into ``out``; on an exception, bisect.
+
+    A batched call that raises is split in halves until the raising points are isolated, so
+    k bad points among n cost O(k log n) smaller batched calls, not n single-point ones.
+    """
+    try:
+        result = _evaluate(spec, values, n)
+    except Exception as exc:  # a failed point is data, not a crash
+        if n == 1:
+            out["failed"][offset] = True
+            out["error"][offset] = _message(exc)
+            return
+        half = n // 2
+        for lo, hi in ((0, half), (half, n)):
+            part = {p: v[lo:hi] for p, v in values.items()}
+            _evaluate_robust(spec, part, hi - lo, out, offset + lo)
+        return
+    for name, arr in result.items():
+        out[name][offset : offset + n] = arr
+
+
 def evaluate_chunk(spec: SweepSpec, chunk: int) -> dict[str, NDArray]:
     """Results of chunk ``chunk`` (flat points ``spec.chunk_bounds(chunk)``).
 
-    Runs the whole chunk batched; if that raises, runs it point by point and records the
-    points that still raise as failed with their error message. Deterministic: the same spec
+    Runs the whole chunk batched; if that raises, bisects until the raising points are
+    isolated and records them as failed with their error message. Deterministic: the same spec
     and chunk give bit-identical arrays in any process.
     """
     from giantatoms.liouvillian import _blas_single_thread
@@ -460,19 +484,7 @@ def evaluate_chunk(spec: SweepSpec, chunk: int) -> dict[str, NDArray]:
     start, stop = spec.chunk_bounds(chunk)
     values = spec.point_values(start, stop)
     n = stop - start
+    out = allocate(spec, n)
     with _blas_single_thread():
-        try:
-            return _evaluate(spec, values, n)
-        except Exception:  # the points are retried one by one below
-            out = allocate(spec, n)
-            for k in range(n):
-                single = {p: v[k : k + 1] for p, v in values.items()}
-                try:
-                    one = _evaluate(spec, single, 1)
-                except Exception as exc:  # a failed point is data, not a crash
-                    out["failed"][k] = True
-                    out["error"][k] = _message(exc)
-                    continue
-                for name, arr in one.items():
-                    out[name][k] = arr[0]
-            return out
+        _evaluate_robust(spec, values, n, out, 0)
+    return out

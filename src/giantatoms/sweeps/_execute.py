@@ -60,6 +60,23 @@ def _worker_task(spec: SweepSpec, chunk: int) -> dict[str, NDArray]:
     return evaluate_chunk(spec, chunk)
 
 
+def _usable_start_method(method: str) -> str:
+    """``method``, or ``"fork"`` where spawned workers could not import the main script.
+
+    "spawn" and "forkserver" re-import ``__main__`` from its file in every worker; code run
+    from standard input or ``python -c`` has no such file, and the workers would die at start.
+    """
+    main_file = getattr(sys.modules.get("__main__"), "__file__", None)
+    if (
+        method in ("spawn", "forkserver")
+        and main_file is not None
+        and not os.path.exists(main_file)
+        and "fork" in multiprocessing.get_all_start_methods()
+    ):
+        return "fork"
+    return method
+
+
 class ProcessExecutor:
     """A reusable pool of local worker processes with BLAS pinned to one thread each.
 
@@ -95,7 +112,7 @@ class ProcessExecutor:
         if self._pool is None:
             self._pool = cf.ProcessPoolExecutor(
                 max_workers=self.workers,
-                mp_context=multiprocessing.get_context(self.start_method),
+                mp_context=multiprocessing.get_context(_usable_start_method(self.start_method)),
                 initializer=_pin_worker,
             )
         return self._pool
@@ -286,9 +303,17 @@ def _run_futures(
                 if attempts[chunk] > retries:
                     for other in futures:
                         other.cancel()
+                    hint = ""
+                    if isinstance(exc, cf.process.BrokenProcessPool):
+                        hint = (
+                            ". If no worker ever finished a chunk, the workers could not start: "
+                            "a script using worker processes must guard its entry point with "
+                            "`if __name__ == '__main__':`"
+                        )
                     raise RuntimeError(
                         f"chunk {chunk} failed {attempts[chunk]} times (last error: "
-                        f"{type(exc).__name__}: {exc}); finished chunks are kept in the store"
+                        f"{type(exc).__name__}: {exc}); finished chunks are kept in the "
+                        f"store{hint}"
                     ) from exc
                 queue.append(chunk)
                 broken = broken or isinstance(exc, cf.process.BrokenProcessPool)
