@@ -134,7 +134,7 @@ AXES = {"drive.power_dbm": [-130], "drive.detuning": [1e6]}
         ),
         (
             {
-                "axes": {"drive.power_dbm": [-130], "drive.detuning": [1e6]},
+                "axes": {"drive.detuning": [1e6]},
                 "quantities": "spectrum",
             },
             "needs probe_frequencies",
@@ -174,6 +174,24 @@ AXES = {"drive.power_dbm": [-130], "drive.detuning": [1e6]}
             {"axes": {"drive.power_dbm": [-130]}, "fixed": {"drive.power_dbm": -120}},
             "both swept and fixed",
         ),
+        (
+            {
+                "axes": {"atoms.*.frequency": ["4.6GHz"], "drive.frequency": ["4.6GHz"]},
+                "fixed": {"drive.power_dbm": -130},
+                "operating_point": "device",
+            },
+            "both default to the dimension 'frequency'",
+        ),
+        ({"axes": [Axis("drive.power_dbm", [-130], dim="gap")]}, "taken by result variables"),
+        (
+            {"axes": {**AXES, "atoms.A.t2": ["10us"]}, "fixed": {"atoms.A.t_phi": "20us"}},
+            "either t2 or t_phi",
+        ),
+        (
+            {"axes": {**AXES, "atoms.A.point_rates": ["1MHz"], "atoms.A.point_rates[0]": ["2MHz"]}},
+            "both for all points and for one point",
+        ),
+        ({"axes": {**AXES, "protocol.ramp_time": ["10ns"]}}, "not used by quantities"),
         (
             {
                 "axes": {"drive.power_dbm": [-130]},
@@ -390,10 +408,12 @@ def test_dask_local_cluster_equals_serial_bit_for_bit(device):
         with distributed.Client(cluster) as client:
             via_client = sweep(device, **small_grid(), executor=client)
             via_address = sweep(device, **small_grid(), executor=cluster.scheduler_address)
+        via_cluster = sweep(device, **small_grid(), executor=cluster)
     finally:
         cluster.close()
     xr.testing.assert_identical(serial, via_client)
     xr.testing.assert_identical(serial, via_address)
+    xr.testing.assert_identical(serial, via_cluster)
 
 
 class FlakyExecutor(cf.Executor):
@@ -703,3 +723,96 @@ def test_results_do_not_depend_on_chunking_beyond_rounding(chunk):
     for name in ("bell_fidelity", "concurrence", "purity", "stabilisation_time", "atom_frequency"):
         np.testing.assert_allclose(ds[name], reference[name], rtol=1e-9, atol=1e-12)
     assert (ds.converged == reference.converged).all()
+
+
+def test_probe_power_gives_the_driven_spectrum(device):
+    probe = np.linspace(4.598, 4.602, 9) * 2e9 * np.pi
+    ds = sweep(
+        device,
+        {"probe.power_dbm": [-150.0, -120.0]},
+        quantities=["spectrum"],
+        operating_point="device",
+        probe_frequencies=probe,
+        progress=False,
+    )
+    for k, power in enumerate((-150.0, -120.0)):
+        s21 = ga.scattering(device, probe, power_dbm=power).s21
+        np.testing.assert_allclose(ds.s21_real[k] + 1j * ds.s21_imag[k], s21, atol=1e-12)
+    # Saturation: the strong probe is transmitted more at the atoms' resonance.
+    assert abs(complex(ds.s21_real[1, 4], ds.s21_imag[1, 4])) > abs(
+        complex(ds.s21_real[0, 4], ds.s21_imag[0, 4])
+    )
+
+
+def test_unit_string_steps_and_zipped_toml_axes(ideal, tmp_path):
+    spec = SweepSpec.create(
+        ideal,
+        {"atoms.A.frequency": {"start": "4.61GHz", "stop": "4.59GHz", "step": "-0.01GHz"}},
+        quantities=["spectrum"],
+        operating_point="device",
+        probe_frequencies=["4.6GHz"],
+    )
+    np.testing.assert_allclose(spec.axes[0].values, np.array([4.61, 4.6, 4.59]) * 2e9 * np.pi)
+    path = tmp_path / "zip.toml"
+    path.write_text(
+        textwrap.dedent(
+            """
+            device = "sequential_pair"
+            [[axes]]
+            path = "atoms.A.t1"
+            values = ["20us", "40us"]
+            dim = "quality"
+            [[axes]]
+            path = "atoms.B.t1"
+            values = ["40us", "20us"]
+            dim = "quality"
+            [fixed]
+            "drive.power_dbm" = "-130dBm"
+            "drive.detuning" = "1MHz"
+            """
+        )
+    )
+    spec, run = SweepSpec.from_toml(path)
+    assert spec.dims == ("quality",) and spec.shape == (2,) and run == {}
+
+
+def test_netcdf_store_is_clean_after_completion(device, tmp_path):
+    store = tmp_path / "map.nc"
+    first = sweep(device, **small_grid(), store=store)
+    again = sweep(device, **small_grid(), store=store)
+    xr.testing.assert_identical(first, again)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["map.nc"]
+
+
+def test_an_interrupted_final_write_is_redone(device, tmp_path):
+    import zarr
+
+    store = tmp_path / "map.zarr"
+    reference = sweep(device, **small_grid(), store=store)
+    # As if killed while the labelled dataset was being written: no completion marker and
+    # a half-written variable. The next run must not trust it.
+    group = zarr.open_group(str(store), mode="a")
+    del group["checkpoint"].attrs["complete"]
+    group["bell_fidelity"][:] = np.nan
+    redone = sweep(device, **small_grid(), store=store)
+    xr.testing.assert_identical(reference, redone)
+    xr.testing.assert_identical(reference, xr.open_zarr(store, consolidated=False).load())
+
+
+def test_a_resumable_noise_sweep_needs_a_seed(device, tmp_path):
+    with pytest.raises(ValueError, match="explicit seed"):
+        sweep(
+            device,
+            {"noise.frequency_noise": [0.0, "0.1MHz"]},
+            fixed={
+                "drive.power_dbm": -131,
+                "drive.detuning": "1MHz",
+                "protocol.t_drive": "1us",
+                "protocol.ramp_time": "10ns",
+                "protocol.t_store": "0.1us",
+            },
+            quantities=["protocol"],
+            noise_samples=3,
+            store=tmp_path / "noise.zarr",
+            progress=False,
+        )

@@ -153,6 +153,11 @@ def run_sweep(
             "executor must be 'serial', 'processes', 'dask', a scheduler address "
             f"('tcp://host:8786'), a distributed.Client or an Executor; got {executor!r}"
         )
+    if store is not None and spec.source.get("seed_drawn"):
+        raise ValueError(
+            "a noise-averaged sweep written to a store needs an explicit seed: a resumed run "
+            "must draw the same noise (pass seed=...)"
+        )
     checkpoint = open_store(spec, store, overwrite)
     finished = checkpoint.final()
     if finished is not None:
@@ -243,18 +248,20 @@ def sweep(
     noise_samples : int
         Quasi-static noise samples per point (0: none); the ``noise.*`` paths set the spreads.
     seed : int, optional
-        Seed of the noise draws (drawn and recorded when omitted). Every point uses the same
-        standard-normal draws, so results do not depend on chunking or executor.
+        Seed of the noise draws (drawn and recorded when omitted; required with a ``store``,
+        so that a resumed run draws the same noise). Every point uses the same standard-normal
+        draws, so results do not depend on chunking or executor.
     probe_frequencies : sequence or range, rad/s or unit strings
         For ``"spectrum"``.
     chunk_size : int, optional
         Points per batched call (default: 2048 for steady states and gaps, 128 / noise_samples
-        for protocols). Part of the sweep's identity: resuming needs the same value.
+        for protocols, 200 000 / len(probe_frequencies) for spectra). Part of the sweep's
+        identity: resuming needs the same value.
     correlation_frequency : float or str, rad/s, optional
         ω₀ of the entangling point (default: the perfect-correlation frequency nearest the
         pair's mean frequency, found once).
-    executor : "serial", "processes", "dask", address, distributed.Client, ProcessExecutor or
-        concurrent.futures.Executor
+    executor : "serial", "processes", "dask", address, distributed.Client or Cluster,
+        ProcessExecutor or concurrent.futures.Executor
         Where chunks run. ``"dask"`` starts a LocalCluster of ``workers`` processes; an address
         (``"tcp://scheduler:8786"``) or a Client uses an existing cluster (dask-jobqueue,
         SLURM, SSH: see docs/sweeps.md).

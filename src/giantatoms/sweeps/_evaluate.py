@@ -121,6 +121,19 @@ def variables(spec: SweepSpec) -> list[Variable]:
     return out
 
 
+_RESERVED = {
+    "atom_frequency", "drive_frequency", "bell_fidelity", "bell_fidelity_frame", "concurrence",
+    "purity", "excited_population", "residual", "relative_residual", "trace_error",
+    "min_eigenvalue", "condition_estimate", "converged", "gap", "stabilisation_time", "failed",
+    "error", "atom", "time", "probe_frequency",
+}  # fmt: skip
+
+
+def is_reserved(name: str) -> bool:
+    """Whether ``name`` is (or may be) a result variable or a non-swept dimension."""
+    return name in _RESERVED or name.startswith(("protocol_", "s21_", "s11_"))
+
+
 def extra_coordinates(spec: SweepSpec) -> dict[str, tuple[Any, dict[str, str]]]:
     """Coordinates of the non-swept dimensions: atom names, save instants, probe frequencies."""
     out: dict[str, tuple[Any, dict[str, str]]] = {
@@ -323,7 +336,7 @@ def _spectrum(
         device,
         np.asarray(spec.probe_frequencies),
         frequencies=frequencies,
-        power_dbm=None if power is None else power[:, None],
+        power_dbm=power,
         port=spec.port,
     )
     for trace in ("s21", "s11"):

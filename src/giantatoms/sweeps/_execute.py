@@ -5,9 +5,12 @@ on the same chunks of the same spec, so every back end produces bit-identical ar
 only compute; the driving process writes each finished chunk to the store as it arrives, so an
 interruption loses at most the chunks in flight.
 
-BLAS and the package's own thread pools are pinned to one thread in worker processes
-(``GIANTATOMS_THREADS=1`` and ``threadpoolctl``): the parallelism is across processes, and
-nested threading only oversubscribes the cores.
+BLAS and the package's own thread pools are pinned to one thread in worker processes that
+``multiprocessing`` started (process pools, Dask nanny workers: ``GIANTATOMS_THREADS=1`` and
+``threadpoolctl``): the parallelism is across processes, and nested threading only
+oversubscribes the cores. Processes started otherwise (MPI ranks, ``dask worker --no-nanny``)
+should export ``GIANTATOMS_THREADS=1`` and ``OMP_NUM_THREADS=1`` themselves; the calling
+process is never changed (``evaluate_chunk`` limits BLAS for its own duration only).
 """
 
 from __future__ import annotations
@@ -64,7 +67,7 @@ def _usable_start_method(method: str) -> str:
     """``method``, or ``"fork"`` where spawned workers could not import the main script.
 
     "spawn" and "forkserver" re-import ``__main__`` from its file in every worker; code run
-    from standard input or ``python -c`` has no such file, and the workers would die at start.
+    from standard input has a ``__file__`` that is no file, and the workers would die at start.
     """
     main_file = getattr(sys.modules.get("__main__"), "__file__", None)
     if (
@@ -209,8 +212,13 @@ def _dask_client(executor: Any, workers: int | None) -> tuple[Any, Callable[[], 
         raise ImportError(
             "executor='dask' needs dask.distributed: pip install 'giantatoms[dask]'"
         ) from exc
+    from distributed.deploy import Cluster
+
     if isinstance(executor, Client):
         return executor, lambda: None
+    if isinstance(executor, Cluster):  # LocalCluster, dask-jobqueue's SLURMCluster, ...
+        client = Client(executor)
+        return client, client.close
     if isinstance(executor, str) and executor != "dask":
         client = Client(executor)
         return client, client.close
@@ -231,10 +239,11 @@ def _dask_client(executor: Any, workers: int | None) -> tuple[Any, Callable[[], 
 
 
 def _is_dask(executor: Any) -> bool:
+    """A Dask scheduler, cluster or client (by name, so dask stays an optional import)."""
     if isinstance(executor, str):
         return executor == "dask" or "://" in executor
-    module = type(executor).__module__
-    return module.startswith("distributed")
+    names = {f"{c.__module__}.{c.__name__}" for c in type(executor).__mro__}
+    return bool(names & {"distributed.client.Client", "distributed.deploy.cluster.Cluster"})
 
 
 def run_chunks(
@@ -294,8 +303,10 @@ def _run_futures(
         futures = {executor.submit(_worker_task, spec, chunk): chunk for chunk in queue}
         queue = []
         broken = False
+        handled: set[cf.Future] = set()
         for future in cf.as_completed(futures):
             chunk = futures[future]
+            handled.add(future)
             try:
                 result = future.result()
             except Exception as exc:  # a dead worker or a transport failure
@@ -303,6 +314,15 @@ def _run_futures(
                 if attempts[chunk] > retries:
                     for other in futures:
                         other.cancel()
+                    # Chunks that finished meanwhile are kept, not thrown away with the rest.
+                    for other, done_chunk in futures.items():
+                        if (
+                            other not in handled
+                            and other.done()
+                            and not other.cancelled()
+                            and (other.exception() is None)
+                        ):
+                            on_result(done_chunk, other.result())
                     hint = ""
                     if isinstance(exc, cf.process.BrokenProcessPool):
                         hint = (

@@ -209,7 +209,9 @@ def parameter_paths(device: Device) -> list[str]:
     out = []
     for name in (*device.atom_names, "*"):
         for f, spec in _ATOM_FIELDS.items():
-            out.append(f"atoms.{name}.{f}[i]" if spec[6] and f == "points" else f"atoms.{name}.{f}")
+            if spec[6] and f != "points":
+                out.append(f"atoms.{name}.{f}")
+            out.append(f"atoms.{name}.{f}[i]" if spec[6] else f"atoms.{name}.{f}")
     for group, fields in _GROUP_FIELDS.items():
         out.extend(f"{group}.{f}" for f in fields)
     return out

@@ -24,7 +24,7 @@ from numpy.typing import NDArray
 from giantatoms._validation import choice
 from giantatoms.device import Device
 from giantatoms.metrics import _normalise_bell_name
-from giantatoms.sweeps._paths import Parameter, resolve_path
+from giantatoms.sweeps._paths import _PARSE_KIND, Parameter, resolve_path
 from giantatoms.units import parse_quantity
 
 __all__ = ["QUANTITIES", "Axis", "SweepSpec", "linspace", "logspace"]
@@ -35,6 +35,7 @@ OPERATING_POINTS = ("entangling", "device")
 AFTER_DRIVE = ("move_to_df", "stay", "resonant")
 NAMED_TIMES = ("start", "end_drive", "end_ramp", "end")
 _GEOMETRY_FIELDS = ("points", "phase_velocity")
+_PER_POINT = ("points", "point_rates", "right_fraction")
 
 
 def linspace(start: str | float, stop: str | float, num: int) -> dict[str, Any]:
@@ -78,6 +79,7 @@ class _Resolved:
     parameter: Parameter
     values: tuple[float, ...]
     dim: str
+    explicit_dim: bool = False
 
 
 def _range_values(parameter: Parameter, spec: Mapping[str, Any]) -> list[float]:
@@ -108,8 +110,16 @@ def _range_values(parameter: Parameter, spec: Mapping[str, Any]) -> list[float]:
         return list(np.linspace(start, stop, int(num)))
     if scale == "log":
         raise ValueError(f"{parameter.path}: a log range takes 'num', not 'step'")
-    step = parameter.parse(spec["step"]) if isinstance(spec["step"], str) else spec["step"]
-    if not (isinstance(step, int | float) and math.isfinite(step) and step != 0):
+    step = spec["step"]
+    if isinstance(step, str):
+        kind = _PARSE_KIND[parameter.kind]
+        try:
+            step = parse_quantity(step, kind) if kind is not None else float(step)
+        except ValueError as exc:
+            raise ValueError(f"{parameter.path}: step: {exc}") from None
+    if isinstance(step, bool) or not (
+        isinstance(step, int | float) and math.isfinite(step) and step != 0
+    ):
         raise ValueError(f"{parameter.path}: step must be a finite non-zero number")
     count = math.floor((stop - start) / step * (1 + 1e-12)) + 1
     if count < 1:
@@ -142,7 +152,7 @@ def _resolve_axis(device: Device, axis: Axis) -> _Resolved:
     dim = axis.dim if axis.dim is not None else parameter.dim
     if not isinstance(dim, str) or not dim.isidentifier():
         raise ValueError(f"{axis.path}: dim must be an identifier-like string, got {dim!r}")
-    return _Resolved(parameter, tuple(float(v) for v in values), dim)
+    return _Resolved(parameter, tuple(float(v) for v in values), dim, axis.dim is not None)
 
 
 def _parse_time(value: Any, where: str) -> float:
@@ -267,11 +277,26 @@ class SweepSpec:
             raise ValueError(f"parameter paths swept twice: {repeated}")
         sizes: dict[str, int] = {}
         for r in resolved:
+            sharing = [o for o in resolved if o.dim == r.dim]
+            if len(sharing) > 1 and not all(o.explicit_dim for o in sharing):
+                raise ValueError(
+                    f"axes {[o.parameter.path for o in sharing]} both default to the dimension "
+                    f"{r.dim!r}: name them with Axis(path, values, dim=...) (axes given the same "
+                    "dim are swept together)"
+                )
             if sizes.setdefault(r.dim, len(r.values)) != len(r.values):
                 raise ValueError(
                     f"axes sharing dim {r.dim!r} must have equal lengths "
                     f"({sizes[r.dim]} vs {len(r.values)} for {r.parameter.path})"
                 )
+        from giantatoms.sweeps._evaluate import is_reserved
+
+        clash = sorted({r.dim for r in resolved if is_reserved(r.dim)})
+        if clash:
+            raise ValueError(
+                f"dimension names {clash} are taken by result variables or dimensions; give "
+                "the axes another dim"
+            )
         fixed_params = []
         for path, value in (fixed or {}).items():
             parameter = resolve_path(device, path)
@@ -307,6 +332,7 @@ class SweepSpec:
             raise ValueError(f"seed must be a non-negative integer or None, got {seed!r}")
         if noise_samples and seed is None:
             seed = int(np.random.SeedSequence().entropy % 2**63)
+            source["seed_drawn"] = True
         parsed_times = []
         for t in times:
             if isinstance(t, str) and t in NAMED_TIMES:
@@ -378,6 +404,18 @@ class SweepSpec:
             executor = "processes"           # serial | processes | dask | tcp://scheduler:8786
             workers = 2
             store = "sweep.zarr"
+
+        Axes swept together (one dimension) are written as an array of tables instead::
+
+            [[axes]]
+            path = "atoms.A.t1"
+            values = ["10us", "50us"]
+            dim = "quality"
+
+            [[axes]]
+            path = "atoms.B.t1"
+            values = ["50us", "10us"]
+            dim = "quality"
         """
         from giantatoms import presets
 
@@ -406,8 +444,24 @@ class SweepSpec:
             except (KeyError, ValueError) as exc:
                 raise ValueError(f"{path}: device {device_ref!r}: {exc}") from None
         axes = data.pop("axes", None)
-        if not isinstance(axes, Mapping) or not axes:
-            raise ValueError(f"{path}: an [axes] table with at least one path is required")
+        if isinstance(axes, list) and axes and all(isinstance(a, Mapping) for a in axes):
+            tables = []
+            for a in axes:
+                extra = sorted(set(a) - {"path", "values", "dim"})
+                if "path" not in a or "values" not in a or extra:
+                    raise ValueError(
+                        f"{path}: each [[axes]] table needs 'path' and 'values' (and optionally "
+                        f"'dim'); got keys {sorted(a)}"
+                    )
+                tables.append(Axis(a["path"], a["values"], a.get("dim")))
+            axes = tables
+        elif not isinstance(axes, Mapping) or not axes:
+            raise ValueError(
+                f"{path}: an [axes] table (path = values) or [[axes]] tables with at least one "
+                "path are required"
+            )
+        else:
+            axes = dict(axes)
         allowed = {
             "fixed",
             "quantities",
@@ -432,7 +486,7 @@ class SweepSpec:
             raise ValueError(f"{path}: unknown keys {unknown}")
         if "pair" in data:
             data["pair"] = tuple(data["pair"])
-        spec = cls.create(device, dict(axes), **data)
+        spec = cls.create(device, axes, **data)
         spec.source["device_ref"] = device_ref
         return spec, run
 
@@ -449,6 +503,31 @@ class SweepSpec:
 
     def _check_consistency(self) -> None:
         """Quantities need their inputs; options must fit the operating point."""
+        given = [r.parameter for r in self.axes] + [p for p, _ in self.fixed]
+        for k, name in enumerate(self.device.atom_names):
+            mine = [p for p in given if p.group == "device" and k in p.atoms]
+            fields = {p.field for p in mine}
+            if {"t2", "t_phi"} <= fields:
+                raise ValueError(
+                    f"atom {name!r}: give either t2 or t_phi (both were swept or fixed)"
+                )
+            for f in _PER_POINT:
+                forms = {p.index is None for p in mine if p.field == f}
+                if len(forms) > 1:
+                    raise ValueError(
+                        f"atom {name!r}: {f} is given both for all points and for one point "
+                        f"({f}[i]); use one form"
+                    )
+        unused = []
+        if "protocol" not in self.quantities:
+            unused += [p.path for p in given if p.group == "protocol"]
+        if not {"steady", "gap", "protocol"} & set(self.quantities):
+            unused += [p.path for p in given if p.path in ("drive.power_dbm", "drive.phase")]
+        if unused:
+            raise ValueError(
+                f"{unused} are not used by quantities {list(self.quantities)}: remove them or add "
+                "the quantity that uses them"
+            )
         needs_pair = self.device.n_atoms >= 2
         if self.operating_point == "entangling":
             if not needs_pair:

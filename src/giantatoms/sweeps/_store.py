@@ -5,7 +5,8 @@ Layout of a store ``sweep.zarr`` (Zarr format 2, readable by xarray, Dask, zarr-
     sweep.zarr/checkpoint/<variable>     flat arrays (point, extra dims…), one Zarr chunk per
                                          sweep chunk
     sweep.zarr/checkpoint/chunk_done     bool per sweep chunk, set after its data is written
-    sweep.zarr/<variable>, coords        the labelled N-D dataset, written when all chunks are done
+    sweep.zarr/<variable>, coords        the labelled N-D dataset, written when all chunks are done;
+                                         ``checkpoint`` then gets the attribute ``complete``
 
 Each Zarr chunk file is written atomically (temporary file + rename), and ``chunk_done[c]`` is
 written only after every variable of chunk ``c``: a process killed at any instant leaves either
@@ -93,6 +94,10 @@ class ZarrStore:
                 netcdf.unlink()
             if path.exists():
                 shutil.rmtree(path)
+        self.variables: list[Variable] = variables(spec)
+        if netcdf is not None and netcdf.exists():
+            self.group = None  # finished earlier: final() returns it, nothing to create
+            return
         root = zarr.open_group(str(path), mode="a", zarr_format=2)
         if "checkpoint" in root:
             group = root["checkpoint"]
@@ -126,7 +131,6 @@ class ZarrStore:
                 }
             )
         self.group = group
-        self.variables: list[Variable] = variables(spec)
 
     def completed(self) -> set[int]:
         """Chunks whose data are completely on disk."""
@@ -152,12 +156,11 @@ class ZarrStore:
                 return None
             ds = xr.load_dataset(self.netcdf)
         else:
-            try:
-                ds = xr.open_zarr(str(self.path), consolidated=False).load()
-            except (KeyError, ValueError, FileNotFoundError, OSError):
+            # The labelled dataset counts only once its writing finished (marker written last):
+            # a kill during the final write leaves a checkpoint that is simply finished again.
+            if not self.group.attrs.get("complete", False):
                 return None
-            if not ds.data_vars:
-                return None
+            ds = xr.open_zarr(str(self.path), consolidated=False).load()
         if ds.attrs.get("sweep_fingerprint") != self.fingerprint:
             raise ValueError(
                 f"{str(self.netcdf or self.path)!r} holds the result of a different sweep: "
@@ -174,6 +177,7 @@ class ZarrStore:
             shutil.rmtree(self.path, ignore_errors=True)
         else:
             dataset.to_zarr(str(self.path), mode="a", zarr_format=2, consolidated=False)
+            self.group.attrs["complete"] = True
         return dataset
 
 
