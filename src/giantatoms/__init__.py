@@ -4,7 +4,7 @@ The public API is what this module re-exports. Internal units are rad/s and seco
 :mod:`giantatoms.units` at the edges. Conventions: see ``docs/conventions.md`` and PHYSICS.md.
 """
 
-from giantatoms import coherence, fitting, flux, presets, protocols, sweeps, units
+from giantatoms import coherence, fitting, flux, plotting, presets, protocols, sweeps, units
 from giantatoms.coherence import (
     CoherenceTimes,
     DecayFit,
@@ -133,6 +133,7 @@ __all__ = [
     "optimize",
     "partial_trace",
     "perfect_correlation_frequencies",
+    "plotting",
     "populations",
     "presets",
     "protocols",
