@@ -4,7 +4,17 @@ The public API is what this module re-exports. Internal units are rad/s and seco
 :mod:`giantatoms.units` at the edges. Conventions: see ``docs/conventions.md`` and PHYSICS.md.
 """
 
-from giantatoms import coherence, fitting, flux, plotting, presets, protocols, sweeps, units
+from giantatoms import (
+    coherence,
+    fitting,
+    flux,
+    plotting,
+    presets,
+    protocols,
+    sweeps,
+    tomography,
+    units,
+)
 from giantatoms.coherence import (
     CoherenceTimes,
     DecayFit,
@@ -68,6 +78,14 @@ from giantatoms.steady_state import (
     steady_state,
 )
 from giantatoms.sweeps import optimize, sweep
+from giantatoms.tomography import (
+    ReadoutModel,
+    TomographyData,
+    TomographyResult,
+    bell_fidelity_with_errors,
+    reconstruct,
+    simulate_counts,
+)
 
 __version__ = "0.1.0"
 
@@ -94,16 +112,20 @@ __all__ = [
     "ProtocolResult",
     "Ramp",
     "RamseyResult",
+    "ReadoutModel",
     "Scattering",
     "Segment",
     "SpectroscopyData",
     "SteadyState",
     "SteadyStateError",
     "T1Result",
+    "TomographyData",
+    "TomographyResult",
     "TunableTransmon",
     "Waveguide",
     "__version__",
     "bell_fidelity",
+    "bell_fidelity_with_errors",
     "bell_state",
     "coherence",
     "coherence_times",
@@ -139,14 +161,17 @@ __all__ = [
     "protocols",
     "purity",
     "ramsey_experiment",
+    "reconstruct",
     "remove_background",
     "remove_cable_delay",
     "run_protocol",
     "scattering",
+    "simulate_counts",
     "single_excitation_modes",
     "steady_state",
     "sweep",
     "sweeps",
     "t1_experiment",
+    "tomography",
     "units",
 ]
