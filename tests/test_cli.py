@@ -66,3 +66,14 @@ def test_bad_input_gives_one_line_error(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.startswith("giantatoms: error:") and len(err.strip().splitlines()) == 1
     assert main(["reproduce", "--device", str(tmp_path / "missing.toml")]) == 2
+
+
+def test_reproduce_set_overrides_an_assumption(tmp_path, capsys):
+    args = ["reproduce", "--fast", "--no-figures", "--json", "--out", str(tmp_path)]
+    assert main([*args, "--set", "shots_per_setting=300", "--set", "ramp_time_ns=20"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["assumptions"]["ramp_time_ns"] == 20.0
+    table = {row["quantity"]: row for row in summary["table"]}
+    assert "300 shots" in table["Bell fidelity after transfer, tomography"]["note"]
+    assert main([*args, "--set", "ramp_time_ns"]) == 2
+    assert "KEY=VALUE" in capsys.readouterr().err

@@ -96,3 +96,25 @@ def test_reproduce_checks_its_input():
         reproduce(chip, pair=("A", "A"), fast=True, figures=False)
     with pytest.raises(TypeError, match="Device"):
         reproduce("sequential_pair", fast=True)
+
+
+def test_assumptions_can_be_overridden_and_are_checked():
+    chip = ga.presets.load("sequential_pair")
+    worse = reproduce(chip, fast=True, figures=False, assumptions={"readout_fidelity_e": 0.85})
+    assert worse.summary["assumptions"]["readout_fidelity_e"] == 0.85
+    assert worse.summary["tomography_fidelity_unmitigated"] < 0.75
+    for bad, message in (
+        ({"colour": 1}, "unknown key"),
+        ({"readout_fidelity_g": 1.5}, "in \\(0.5, 1\\]"),
+        ({"shots_per_setting": 10.5}, "positive integer"),
+        ({"ramp_time_ns": -1}, "> 0"),
+    ):
+        with pytest.raises(ValueError, match=message):
+            reproduce(chip, fast=True, figures=False, assumptions=bad)
+
+
+def test_line_fit_figure(run):
+    fig = ga.plotting.plot_line_fits(run.datasets["spectroscopy"])
+    assert len(fig.axes) == 2 and "MHz" in fig.axes[0].get_ylabel()
+    with pytest.raises(ValueError, match="dataset"):
+        ga.plotting.plot_line_fits(run.datasets["protocol"])

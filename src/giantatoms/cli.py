@@ -70,6 +70,7 @@ def _reproduce(args: argparse.Namespace) -> int:
             pair=tuple(args.pair) if args.pair else (0, 1),
             fast=args.fast,
             figures=figures,
+            assumptions=_assumption_overrides(args.set),
             progress=progress.step,
         )
     finally:
@@ -95,6 +96,20 @@ def _reproduce(args: argparse.Namespace) -> int:
     print(f"\nwritten to {args.out}: " + ", ".join(p.name for p in written))
     print(f"total {elapsed:.1f} s")
     return 0
+
+
+def _assumption_overrides(items: Sequence[str] | None) -> dict[str, float]:
+    """``KEY=VALUE`` strings of ``reproduce --set`` → a mapping of numbers."""
+    out = {}
+    for item in items or ():
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise ValueError(f"--set takes KEY=VALUE (e.g. readout_fidelity_e=0.9), got {item!r}")
+        try:
+            out[key.strip()] = float(value)
+        except ValueError:
+            raise ValueError(f"--set {key.strip()}: {value!r} is not a number") from None
+    return out
 
 
 def _readout_model(args: argparse.Namespace) -> Any:
@@ -1547,6 +1562,13 @@ def _parser() -> argparse.ArgumentParser:
         "--fast", "--quick", dest="fast", action="store_true", help="coarse settings (seconds)"
     )
     rep.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
+    rep.add_argument(
+        "--set",
+        action="append",
+        metavar="KEY=VALUE",
+        help="override a reconstruction assumption [R], e.g. readout_fidelity_e=0.9 or "
+        "ramp_time_ns=20 (keys: giantatoms.experiment.ASSUMPTIONS; repeatable)",
+    )
     rep.add_argument("--json", action="store_true", help="print the summary as JSON")
     rep.add_argument("--quiet", action="store_true", help="no progress display")
     rep.set_defaults(func=_reproduce)

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -67,6 +67,27 @@ ASSUMPTIONS = {
 Tick = Callable[[str], None]
 
 
+def _settings(overrides: Mapping[str, float] | None, fast: bool) -> dict[str, float]:
+    """:data:`ASSUMPTIONS` values (fewer shots and samples when ``fast``), ``overrides`` applied."""
+    setting = {key: value for key, (value, _) in ASSUMPTIONS.items()}
+    if fast:
+        setting.update(shots_per_setting=500, bootstrap_samples=50)
+    for key, value in (overrides or {}).items():
+        if key not in ASSUMPTIONS:
+            raise ValueError(f"assumptions: unknown key {key!r}; known: {sorted(ASSUMPTIONS)}")
+        if isinstance(value, bool) or not isinstance(value, int | float) or not np.isfinite(value):
+            raise ValueError(f"assumptions: {key} must be a finite number, got {value!r}")
+        integer = key in ("shots_per_setting", "bootstrap_samples", "seed")
+        if integer and (value != int(value) or value < (0 if key == "seed" else 1)):
+            raise ValueError(f"assumptions: {key} must be a positive integer, got {value!r}")
+        if key.startswith("readout_fidelity") and not 0.5 < value <= 1.0:
+            raise ValueError(f"assumptions: {key} must be in (0.5, 1], got {value!r}")
+        if not integer and not key.startswith("readout") and value <= 0:
+            raise ValueError(f"assumptions: {key} must be > 0, got {value!r}")
+        setting[key] = int(value) if integer else float(value)
+    return setting
+
+
 def _row(quantity: str, paper: str, simulation: str, note: str = "") -> dict[str, str]:
     return {"quantity": quantity, "paper": paper, "simulation": simulation, "note": note}
 
@@ -85,7 +106,8 @@ class Reproduction:
     datasets : dict of str to xarray.Dataset
         ``"spectroscopy"``, ``"fidelity_map"``, ``"protocol"``, ``"tomography"``.
     figures : dict of str to matplotlib.figure.Figure
-        ``"rates"``, ``"spectroscopy_map"``, ``"fidelity_map"``, ``"fidelity_vs_time"``,
+        ``"rates"``, ``"spectroscopy_map"``, ``"line_fits"``, ``"fidelity_map"``,
+        ``"fidelity_vs_time"``,
         ``"density_matrix"`` (empty when matplotlib is missing).
     timings : dict of str to float
         Seconds per stage.
@@ -316,6 +338,7 @@ def reproduce(
     pair: tuple[str | int, str | int] = (0, 1),
     fast: bool = False,
     figures: bool = True,
+    assumptions: Mapping[str, float] | None = None,
     progress: Tick | None = None,
 ) -> Reproduction:
     """Run the experiment's analysis chain on ``device`` (module docstring).
@@ -327,10 +350,13 @@ def reproduce(
         perfect-correlation (entangling) frequency and DF points within −12 %…+17 % of it.
     pair : (str or int, str or int)
     fast : bool
-        Coarse grids, fewer shots and bootstrap samples (seconds; CI and smoke tests). The
-        physics is the same; the numbers are less resolved.
+        Coarse grids, and 500 shots per setting and 50 bootstrap samples unless overridden
+        (seconds; CI and smoke tests). The physics is the same; the numbers are less resolved.
     figures : bool
         Make the matplotlib figures (needs the ``plot`` extra).
+    assumptions : mapping, optional
+        Overrides of :data:`ASSUMPTIONS` by key (e.g. ``{"readout_fidelity_e": 0.9,
+        "ramp_time_ns": 20}``), in the units of the key's name.
     progress : callable, optional
         Called with a short label after each stage.
 
@@ -351,6 +377,7 @@ def reproduce(
     i, j = (device.index(p) for p in pair)
     if i == j:
         raise ValueError("pair must name two different atoms")
+    setting = _settings(assumptions, fast)
     timings: dict[str, float] = {}
     clock = [time.perf_counter()]
 
@@ -393,10 +420,10 @@ def reproduce(
     tick("steady-state map and stabilisation")
 
     # 4. The protocol in time: three strategies after the drive, plus a slower ramp.
-    t_drive = ASSUMPTIONS["drive_gap_multiple"][0] * gap_time
-    ramp = ASSUMPTIONS["ramp_time_ns"][0] * 1e-9
-    slow = ASSUMPTIONS["slow_ramp_time_ns"][0] * 1e-9
-    t_store = ASSUMPTIONS["t_store_us"][0] * us
+    t_drive = setting["drive_gap_multiple"] * gap_time
+    ramp = setting["ramp_time_ns"] * 1e-9
+    slow = setting["slow_ramp_time_ns"] * 1e-9
+    t_store = setting["t_store_us"] * us
     df_freqs = np.array(device.frequencies, dtype=float)
     df_freqs[[i, j]] = coh["df_frequencies"]
     runs = {}
@@ -435,12 +462,12 @@ def reproduce(
     tick("protocol in time: stay / move to DF / resonant")
 
     # 5. Tomography of the transferred state, with readout errors and bootstrap.
-    seed = int(ASSUMPTIONS["seed"][0])
+    seed = int(setting["seed"])
     readout = ReadoutModel.from_fidelities(
-        ASSUMPTIONS["readout_fidelity_g"][0], ASSUMPTIONS["readout_fidelity_e"][0]
+        setting["readout_fidelity_g"], setting["readout_fidelity_e"]
     )
-    shots = 500 if fast else int(ASSUMPTIONS["shots_per_setting"][0])
-    samples = 50 if fast else int(ASSUMPTIONS["bootstrap_samples"][0])
+    shots = int(setting["shots_per_setting"])
+    samples = int(setting["bootstrap_samples"])
     rho_transfer = moved.rho[k_transfer]
     phases = moved.local_phases[k_transfer][[i, j]]
     data = simulate_counts(
@@ -560,7 +587,7 @@ def reproduce(
         "device": device.name,
         "pair": [device.atom_names[i], device.atom_names[j]],
         "fast": fast,
-        "assumptions": {k: v[0] for k, v in ASSUMPTIONS.items()},
+        "assumptions": setting,
         "correlation_frequency_ghz": w0 / GHz,
         "df_frequencies_ghz": [d / GHz for d in coh["df_frequencies"]],
         "broadening_fit": spec["broadening_fit"],
@@ -658,7 +685,9 @@ def reproduce(
     }
     figs: dict[str, Any] = {}
     if figures:
-        figs = _figures(device, (i, j), band, spec_plot, fidelity_map, runs, estimate)
+        figs = _figures(
+            device, (i, j), band, spec_plot, spectroscopy_ds, fidelity_map, runs, estimate
+        )
         tick("figures")
     return Reproduction(
         table=table, summary=summary, datasets=datasets, figures=figs, timings=timings
@@ -670,6 +699,7 @@ def _figures(
     pair: tuple[int, int],
     band: tuple[float, float],
     spec_plot: dict[str, Any],
+    spectroscopy: Any,
     fidelity_map: Any,
     runs: dict[str, Any],
     estimate: Any,
@@ -692,6 +722,7 @@ def _figures(
             x_label=f"bare frequency of atom {spec_plot['name']}",
             x_unit="GHz",
         ),
+        "line_fits": plotting.plot_line_fits(spectroscopy),
         "fidelity_map": plotting.plot_fidelity_map(fidelity_map),
         "fidelity_vs_time": plotting.plot_fidelity_vs_time(
             {"move to DF": runs["move_to_df"], "stay": runs["stay"], "resonant": runs["resonant"]}

@@ -49,6 +49,7 @@ __all__ = [
     "plot_density_matrix",
     "plot_fidelity_map",
     "plot_fidelity_vs_time",
+    "plot_line_fits",
     "plot_rates",
     "plot_spectroscopy_map",
     "plot_spectrum",
@@ -438,6 +439,68 @@ def plot_spectrum(
 
 
 # --------------------------------------------------------------------------- fidelity map
+
+
+def plot_line_fits(dataset: Any, *, axes: Sequence[Axes] | None = None) -> Figure:
+    """Fitted single-atom linewidths and Lamb shifts against the analytic curves.
+
+    Parameters
+    ----------
+    dataset : xarray.Dataset
+        With dims ``atom`` and ``flux_frequency`` (GHz) and variables ``radiative_rate``,
+        ``radiative_rate_fit``, ``lamb_shift``, ``lamb_shift_fit`` (MHz), as the
+        ``"spectroscopy"`` dataset of :func:`giantatoms.experiment.reproduce`.
+    axes : two matplotlib Axes, optional
+        Where to draw Γ/2π and the Lamb shift.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Lines: analytic Γ(ω)/2π and δω(ω)/2π; markers: the Lorentzian fits per flux point.
+    """
+    needed = ("radiative_rate", "radiative_rate_fit", "lamb_shift", "lamb_shift_fit")
+    missing = [v for v in needed if v not in getattr(dataset, "data_vars", {})]
+    if missing or "flux_frequency" not in getattr(dataset, "coords", {}):
+        raise ValueError(
+            f"dataset: needs variables {list(needed)} over flux_frequency; "
+            f"missing {missing or ['flux_frequency']}"
+        )
+    _require_matplotlib()
+    if axes is None:
+        from matplotlib.figure import Figure
+
+        fig = Figure(figsize=(6.4, 6.0), layout="constrained")
+        axes = fig.subplots(2, 1, sharex=True)
+    else:
+        if len(axes) != 2:
+            raise ValueError(f"axes: need two Axes, got {len(axes)}")
+        fig = _root_figure(axes[0])
+    x = np.asarray(dataset["flux_frequency"].values, dtype=float)
+    for k, name in enumerate(np.asarray(dataset["atom"].values)):
+        colour = f"C{k}"
+        for ax, var, symbol in ((axes[0], "radiative_rate", "Γ"), (axes[1], "lamb_shift", "δω")):
+            ax.plot(
+                x,
+                dataset[var].values[k],
+                color=colour,
+                label=f"{_symbol(symbol, str(name))}/2π analytic",
+            )
+            ax.plot(
+                x,
+                dataset[f"{var}_fit"].values[k],
+                "o",
+                color=colour,
+                markersize=4,
+                label=f"{_symbol(symbol, str(name))}/2π fitted",
+            )
+    axes[0].set_ylabel(_label("radiative rate Γ/2π", "MHz"))
+    axes[1].set_ylabel(_label("Lamb shift δω/2π", "MHz"))
+    axes[1].set_xlabel(_label("bare atom frequency f = ω/2π", "GHz"))
+    for ax in axes:
+        ax.axhline(0.0, color="0.6", linewidth=0.8)
+        ax.legend(fontsize="small", ncols=2)
+    axes[0].set_title("single-atom spectroscopy: Lorentzian fits vs analytic curves")
+    return fig
 
 
 def _map_axis(da: Any, dim: str) -> tuple[NDArray[np.float64], str, str]:
