@@ -12,9 +12,10 @@ from pathlib import Path
 import numpy as np
 
 import giantatoms as ga
-from _common import options
 from giantatoms.fitting import SpectroscopyData, fit_device, fit_lorentzian
 from giantatoms.units import GHz, MHz
+
+from _common import options
 
 args = options(__doc__.splitlines()[0])
 chip = ga.presets.load("sequential_pair")

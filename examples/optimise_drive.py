@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import giantatoms as ga
+
 from _common import options
 
 args = options(__doc__.splitlines()[0])

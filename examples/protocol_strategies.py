@@ -11,8 +11,9 @@ from pathlib import Path
 import numpy as np
 
 import giantatoms as ga
-from _common import options
 from giantatoms.units import MHz, ns, us
+
+from _common import options
 
 args = options(__doc__.splitlines()[0])
 chip = ga.presets.load("sequential_pair")

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import giantatoms as ga
+
 from _common import options
 
 args = options(__doc__.splitlines()[0])

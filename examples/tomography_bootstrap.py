@@ -10,11 +10,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from giantatoms.tomography import ReadoutModel, bell_fidelity_with_errors, simulate_counts
 
 import giantatoms as ga
-from _common import options
+from giantatoms.tomography import ReadoutModel, bell_fidelity_with_errors, simulate_counts
 from giantatoms.units import MHz, ns, us
+
+from _common import options
 
 args = options(__doc__.splitlines()[0])
 chip = ga.presets.load("sequential_pair")

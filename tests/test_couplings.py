@@ -6,6 +6,7 @@ from hypothesis import strategies as st
 import giantatoms as ga
 from giantatoms.couplings import EmitterGeometry, coupling_matrix
 from giantatoms.units import GHz, MHz
+
 from tests.reference.analytic import V, closed_form, two_point_pair
 
 GAMMA = 2 * MHz

@@ -13,6 +13,7 @@ from giantatoms.evolution import Evolution, evolve, evolve_constant
 from giantatoms.lindblad import MasterEquation
 from giantatoms.operators import lowering
 from giantatoms.steady_state import steady_state
+
 from tests.reference.random_models import (
     MHZ,
     decaying_dephasing_qubit,

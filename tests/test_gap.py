@@ -7,6 +7,7 @@ import pytest
 import qutip
 
 from giantatoms.gap import LiouvillianGap, liouvillian_gap
+
 from tests.reference.random_models import (
     MHZ,
     collective_decay_pair,

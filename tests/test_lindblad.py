@@ -6,6 +6,7 @@ import scipy.linalg
 import giantatoms as ga
 from giantatoms.liouvillian import liouvillian
 from giantatoms.units import GHz, MHz, us
+
 from tests.reference.analytic import (
     V,
     pure_dark_state,

@@ -19,6 +19,7 @@ from giantatoms.liouvillian import (
     vectorize,
     vectorize_hermitian,
 )
+
 from tests.reference.random_models import (
     MHZ,
     random_dims,

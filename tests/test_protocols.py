@@ -35,6 +35,7 @@ from giantatoms.protocols import (
     run_protocol,
 )
 from giantatoms.units import GHz, MHz, ns, us
+
 from tests.reference.analytic import storage_fidelity
 from tests.reference.random_models import random_giant_pair
 

@@ -17,6 +17,7 @@ from scipy.optimize import brentq
 
 import giantatoms as ga
 from giantatoms.units import GHz, MHz, us
+
 from tests.reference.analytic import (
     V,
     giant_atom_transmission,

@@ -21,6 +21,7 @@ from giantatoms.steady_state import (
     SteadyStateError,
     steady_state,
 )
+
 from tests.reference.random_models import (
     MHZ,
     collective_decay_pair,
