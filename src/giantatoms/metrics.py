@@ -238,6 +238,17 @@ def partial_trace(
     return np.ascontiguousarray(reduced).reshape(*batch, d_keep, d_keep)
 
 
+def _pair_dims(dims: Sequence[int]) -> tuple[int, int]:
+    """Check and return the levels of two atoms (each ≥ 2)."""
+    try:
+        pair_dims = tuple(int(n) for n in dims)
+    except TypeError as exc:
+        raise ValueError(f"dims must be a pair of ints; got {dims!r}") from exc
+    if len(pair_dims) != 2 or min(pair_dims) < 2:
+        raise ValueError(f"dims must be two atoms with ≥ 2 levels each; got {dims!r}")
+    return pair_dims  # type: ignore[return-value]
+
+
 def bell_state(name: str, dims: Sequence[int] = (2, 2)) -> NDArray[np.complex128]:
     """State vector of a Bell state in the two-atom qubit subspace.
 
@@ -255,12 +266,7 @@ def bell_state(name: str, dims: Sequence[int] = (2, 2)) -> NDArray[np.complex128
     ndarray, complex, shape (dims[0]*dims[1],)
     """
     key = _normalise_bell_name(name)
-    try:
-        pair_dims = tuple(int(n) for n in dims)
-    except TypeError as exc:
-        raise ValueError(f"dims must be a pair of ints; got {dims!r}") from exc
-    if len(pair_dims) != 2 or min(pair_dims) < 2:
-        raise ValueError(f"dims must be two atoms with >= 2 levels each; got {dims!r}")
+    pair_dims = _pair_dims(dims)
     first, second, sign = _BELL_COMPONENTS[key]
     vec = np.zeros(math.prod(pair_dims), dtype=complex)
     vec[np.ravel_multi_index(first, pair_dims)] = 1 / np.sqrt(2)

@@ -52,7 +52,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from giantatoms._validation import choice, real_array
-from giantatoms.metrics import BELL_STATES, _normalise_bell_name, _two_atom
+from giantatoms.metrics import BELL_STATES, _normalise_bell_name, _pair_dims, _two_atom
 from giantatoms.metrics import bell_fidelity as _bell_fidelity
 
 __all__ = [
@@ -420,12 +420,7 @@ def measurement_operators(
     names = _resolve_settings(settings)
     if readout is not None and not isinstance(readout, ReadoutModel):
         raise TypeError(f"readout must be a ReadoutModel or None, got {type(readout).__name__}")
-    try:
-        levels = tuple(int(n) for n in dims)
-    except TypeError as exc:
-        raise ValueError(f"dims must be a pair of ints, got {dims!r}") from exc
-    if len(levels) != 2 or min(levels) < 2:
-        raise ValueError(f"dims must be two atoms with ≥ 2 levels each, got {dims!r}")
+    levels = _pair_dims(dims)
     model = readout if readout is not None else ReadoutModel.ideal()
     decay = model.relaxation_probability
     single = []
