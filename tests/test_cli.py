@@ -77,3 +77,12 @@ def test_reproduce_set_overrides_an_assumption(tmp_path, capsys):
     assert "300 shots" in table["Bell fidelity after transfer, tomography"]["note"]
     assert main([*args, "--set", "ramp_time_ns"]) == 2
     assert "KEY=VALUE" in capsys.readouterr().err
+
+
+def test_presets_json(tmp_path, capsys):
+    assert main(["presets", "list", "--json"]) == 0
+    listing = json.loads(capsys.readouterr().out)
+    assert "sequential_pair" in [p["name"] for p in listing]
+    assert main(["presets", "show", "sequential_pair", "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["atoms"] == ["A", "B"] and "[[atoms]]" in shown["toml"]

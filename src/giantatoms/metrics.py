@@ -246,7 +246,7 @@ def _pair_dims(dims: Sequence[int]) -> tuple[int, int]:
         raise ValueError(f"dims must be a pair of ints; got {dims!r}") from exc
     if len(pair_dims) != 2 or min(pair_dims) < 2:
         raise ValueError(f"dims must be two atoms with ≥ 2 levels each; got {dims!r}")
-    return pair_dims  # type: ignore[return-value]
+    return pair_dims[0], pair_dims[1]
 
 
 def bell_state(name: str, dims: Sequence[int] = (2, 2)) -> NDArray[np.complex128]:
