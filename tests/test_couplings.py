@@ -279,3 +279,13 @@ def test_couplings_argument_errors():
         ga.perfect_correlation_frequencies(device, ("A", "A"), (4 * GHz, 6 * GHz))
     with pytest.raises(ValueError, match="no perfect-correlation"):
         ga.entangling_operating_point(device, 1 * MHz, band=(4.0 * GHz, 4.01 * GHz))
+
+
+@pytest.mark.parametrize("band_ghz", [(2.76, 6.44), (3.0, 7.0), (4.0, 5.0)])
+def test_perfect_correlation_of_small_atoms_at_a_kink_between_grid_points(band_ghz):
+    # Small atoms: the correlation deficit is |sin kd|, a kink at kd = 2π. When two grid
+    # points straddle it with equal values there is no strict bracket; the minimum must
+    # still be found (this raised a SciPy bracket error, or returned nothing).
+    device = ga.presets.load("small_atoms_one_wavelength")
+    found = ga.perfect_correlation_frequencies(device, (0, 1), tuple(b * GHz for b in band_ghz))
+    assert np.min(np.abs(found / GHz - 4.6)) < 1e-6

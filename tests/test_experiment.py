@@ -118,3 +118,15 @@ def test_line_fit_figure(run):
     assert len(fig.axes) == 2 and "MHz" in fig.axes[0].get_ylabel()
     with pytest.raises(ValueError, match="dataset"):
         ga.plotting.plot_line_fits(run.datasets["protocol"])
+
+
+@pytest.mark.parametrize(
+    ("preset", "message"),
+    [
+        ("braided_pair", "no entangling point"),
+        ("small_atoms_one_wavelength", "no decoherence-free point"),
+    ],
+)
+def test_reproduce_explains_devices_the_scheme_does_not_apply_to(preset, message):
+    with pytest.raises(ValueError, match=message):
+        reproduce(ga.presets.load(preset), fast=True, figures=False)

@@ -403,14 +403,22 @@ def _minima(
     inner = np.flatnonzero((values[1:-1] <= values[:-2]) & (values[1:-1] < values[2:])) + 1
     found = []
     for i in inner:
-        # Brent with a bracket and a tight relative tolerance: the bounded variant stops at
-        # √ε relative, ~300 rad/s at 5 GHz.
-        res = minimize_scalar(
-            lambda w: float(objective(np.asarray(w))),
-            bracket=(grid[i - 1], grid[i], grid[i + 1]),
-            method="brent",
-            tol=1e-15,
-        )
+        scalar = lambda w: float(objective(np.asarray(w)))  # noqa: E731
+        if values[i] < min(values[i - 1], values[i + 1]):
+            # Brent with a bracket and a tight relative tolerance: the bounded variant stops
+            # at √ε relative, ~300 rad/s at 5 GHz.
+            res = minimize_scalar(
+                scalar, bracket=(grid[i - 1], grid[i], grid[i + 1]), method="brent", tol=1e-15
+            )
+        else:
+            # No strict bracket: a kink midway between two equal grid values (|sin kd| of
+            # small atoms) or a plateau within rounding. The bounded search needs none.
+            res = minimize_scalar(
+                scalar,
+                bounds=(grid[i - 1], grid[i + 1]),
+                method="bounded",
+                options={"xatol": 1e-12 * abs(grid[i])},
+            )
         if not grid[i - 1] <= res.x <= grid[i + 1]:  # pragma: no cover - defensive
             continue
         found.append((float(res.x), float(res.fun)))

@@ -38,6 +38,7 @@ from giantatoms.couplings import (
     couplings,
     decoherence_free_frequencies,
     entangling_operating_point,
+    perfect_correlation_frequencies,
 )
 from giantatoms.device import Device
 from giantatoms.units import GHz, MHz, us
@@ -145,8 +146,39 @@ class Reproduction:
         return written
 
 
+def _special_points(device: Device, pair: tuple[int, int]) -> float:
+    """The entangling point ω₀ of the pair, checking that the experiment applies to it.
+
+    The scheme needs a perfectly correlated decay (the entangling point) and a
+    decoherence-free point of each atom not too far from it (the storage point).
+    """
+    i, j = pair
+    names = device.atom_names[i], device.atom_names[j]
+    centre = 0.5 * float(device.atoms[i].frequency + device.atoms[j].frequency)
+    wide = (0.6 * centre, 1.4 * centre)
+    candidates = perfect_correlation_frequencies(device, pair, wide)
+    if candidates.size == 0:
+        raise ValueError(
+            f"reproduce: atoms {names[0]!r} and {names[1]!r} of device {device.name!r} never "
+            f"decay in a perfectly correlated way between {wide[0] / GHz:.2f} and "
+            f"{wide[1] / GHz:.2f} GHz, so the driven-dissipative scheme has no entangling point "
+            "(a braided pair, for instance, interacts without correlated decay)"
+        )
+    w0 = float(candidates[np.argmin(np.abs(candidates - centre))])
+    band = (0.88 * w0, 1.17 * w0)
+    for k in pair:
+        if decoherence_free_frequencies(device, k, band).size == 0:
+            raise ValueError(
+                f"reproduce: atom {device.atom_names[k]!r} has no decoherence-free point between "
+                f"{band[0] / GHz:.2f} and {band[1] / GHz:.2f} GHz (a small atom with one "
+                "coupling point never decouples), so the state cannot be stored as in the "
+                "experiment"
+            )
+    return w0
+
+
 def _spectroscopy(
-    device: Device, pair: tuple[int, int], fast: bool, tick: Tick
+    device: Device, pair: tuple[int, int], fast: bool, tick: Tick, w0: float
 ) -> tuple[dict[str, Any], Any, dict[str, Any]]:
     """Stage 1: single-atom lines vs flux (other atom at its DF point) and the bright mode."""
     import xarray as xr
@@ -155,7 +187,6 @@ def _spectroscopy(
     from giantatoms.spectroscopy import scattering
 
     i, j = pair
-    w0 = entangling_operating_point(device, 0.0, pair=pair).correlation_frequency
     band = (0.88 * w0, 1.17 * w0)
     flux = np.linspace(band[0], band[1], 12 if fast else 40)
     rows: dict[str, list] = {k: [] for k in ("gamma_fit", "gamma", "lamb_fit", "lamb", "ok")}
@@ -378,6 +409,7 @@ def reproduce(
     if i == j:
         raise ValueError("pair must name two different atoms")
     setting = _settings(assumptions, fast)
+    correlation_frequency = _special_points(device, (i, j))
     timings: dict[str, float] = {}
     clock = [time.perf_counter()]
 
@@ -389,7 +421,9 @@ def reproduce(
             progress(label)
 
     # 1. Spectroscopy.
-    spec, spectroscopy_ds, spec_plot = _spectroscopy(device, (i, j), fast, tick)
+    spec, spectroscopy_ds, spec_plot = _spectroscopy(
+        device, (i, j), fast, tick, correlation_frequency
+    )
     w0, band = spec["correlation_frequency"], spec["band"]
 
     # 2. Coherence at the DF point.
