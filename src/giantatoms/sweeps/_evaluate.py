@@ -207,19 +207,14 @@ def build_device(spec: SweepSpec, values: dict[str, NDArray], lead: tuple[int, .
 
 
 def check_device_values(spec: SweepSpec) -> None:
-    """Build the model from the fixed values alone, before any work.
+    """Build the device from the fixed values alone, before any work.
 
     A fixed value that makes every point invalid (e.g. T2 > 2·T1) is a declaration error.
     Invalid *combinations* of swept values are recorded per point as failures instead.
     """
     swept = {r.parameter.path for r in spec.axes}
     values = {p: v for p, v in spec.point_values(0, 1).items() if p not in swept}
-    fixed_only = dataclasses.replace(spec, axes=())
-    device = build_device(fixed_only, values, (1,))
-    if "drive.power_dbm" in values and (
-        spec.operating_point == "device" and "drive.frequency" in values
-    ):
-        _drive(fixed_only, values, device, (1,), spec.correlation_frequency)
+    build_device(dataclasses.replace(spec, axes=()), values, (1,))
 
 
 def _value(values: dict[str, NDArray], path: str, lead: tuple[int, ...], default: float) -> Any:
@@ -228,36 +223,31 @@ def _value(values: dict[str, NDArray], path: str, lead: tuple[int, ...], default
     return default
 
 
-def _drive(
-    spec: SweepSpec,
-    values: dict[str, NDArray],
-    device: Device,
-    lead: tuple[int, ...],
-    w0: float | None,
-) -> tuple[Drive | None, Any, Any]:
-    """The drive, the bare atom frequencies and the operating point (entangling mode)."""
+def _operating_point(
+    spec: SweepSpec, values: dict[str, NDArray], device: Device, lead: tuple[int, ...]
+) -> tuple[Drive | None, NDArray[np.float64], Any]:
+    """Drive, bare atom frequencies (lead…, n_atoms) and operating point of a chunk.
+
+    The drive is None in device mode without ``drive.frequency`` (spectra only); the
+    :class:`~giantatoms.couplings.OperatingPoint` is None in device mode.
+    """
     power = _value(values, "drive.power_dbm", lead, -np.inf)
     offset = _value(values, "drive.offset", lead, 0.0)
     phase = _value(values, "drive.phase", lead, 0.0)
-    if spec.operating_point == "entangling":
-        if w0 is None:
-            return None, None, None
+    if spec.operating_point == "entangling":  # two atoms, so ω₀ was found with the spec
         delta = _value(values, "drive.detuning", lead, 0.0)
-        op = entangling_operating_point(device, delta, pair=spec.pair, correlation_frequency=w0)
-        op = dataclasses.replace(op, drive_frequency=op.drive_frequency + offset)
-        frequency = op.drive_frequency
-        frequencies = op.frequencies
-    else:
-        op = None
-        if "drive.frequency" not in values:
-            return None, None, None
-        frequency = _value(values, "drive.frequency", lead, 0.0) + offset
-        frequencies = np.broadcast_to(
-            np.stack(np.broadcast_arrays(*(a.frequency for a in device.atoms)), axis=-1),
-            (*np.broadcast_shapes(lead, np.shape(device.atoms[0].frequency)), device.n_atoms),
+        op = entangling_operating_point(
+            device, delta, pair=spec.pair, correlation_frequency=spec.correlation_frequency
         )
+        op = dataclasses.replace(op, drive_frequency=op.drive_frequency + offset)
+        drive = Drive(frequency=op.drive_frequency, power_dbm=power, port=spec.port, phase=phase)
+        return drive, op.frequencies, op
+    frequencies = np.stack([np.broadcast_to(a.frequency, lead) for a in device.atoms], axis=-1)
+    if "drive.frequency" not in values:
+        return None, frequencies, None
+    frequency = _value(values, "drive.frequency", lead, 0.0) + offset
     drive = Drive(frequency=frequency, power_dbm=power, port=spec.port, phase=phase)
-    return drive, frequencies, op
+    return drive, frequencies, None
 
 
 def _target(spec: SweepSpec, op: Any) -> NDArray | str:
@@ -361,7 +351,7 @@ def _noise_draws(spec: SweepSpec) -> NDArray[np.float64]:
     return rng.standard_normal((spec.noise_samples, spec.device.n_atoms + 2))
 
 
-def _protocol(spec: SweepSpec, values: dict[str, NDArray], w0: float, out: dict) -> None:
+def _protocol(spec: SweepSpec, values: dict[str, NDArray], out: dict) -> None:
     """Protocol metrics, one batched run per distinct set of segment durations."""
     from giantatoms.protocols import driven_dissipative, run_protocol
 
@@ -376,7 +366,7 @@ def _protocol(spec: SweepSpec, values: dict[str, NDArray], w0: float, out: dict)
         sub = {p: v[idx] for p, v in values.items()}
         lead = (idx.size, 1) if noisy else (idx.size,)
         device = build_device(spec, sub, lead)
-        drive, _, op = _drive(spec, sub, device, lead, w0)
+        drive, _, op = _operating_point(spec, sub, device, lead)
         protocol = driven_dissipative(
             device,
             power_dbm=drive.power_dbm,
@@ -433,10 +423,7 @@ def _evaluate(spec: SweepSpec, values: dict[str, NDArray], n: int) -> dict[str, 
     out = allocate(spec, n)
     lead = (n,)
     device = build_device(spec, values, lead)
-    w0 = spec.correlation_frequency
-    drive, frequencies, op = _drive(spec, values, device, lead, w0)
-    if frequencies is None:
-        frequencies = np.stack([np.broadcast_to(a.frequency, lead) for a in device.atoms], axis=-1)
+    drive, frequencies, op = _operating_point(spec, values, device, lead)
     out["atom_frequency"][:] = np.broadcast_to(frequencies, (n, spec.device.n_atoms)) / (
         2e9 * np.pi
     )
@@ -450,7 +437,7 @@ def _evaluate(spec: SweepSpec, values: dict[str, NDArray], n: int) -> dict[str, 
             out["gap"][:] = gap * 1e-6
             out["stabilisation_time"][:] = 1.0 / gap / 1e-6
     if "protocol" in spec.quantities:
-        _protocol(spec, values, w0, out)
+        _protocol(spec, values, out)
     if "spectrum" in spec.quantities:
         _spectrum(spec, device, frequencies, values, out)
     return out
