@@ -122,8 +122,18 @@ AXES = {"drive.power_dbm": [-130], "drive.detuning": [1e6]}
             "needs drive.frequency",
         ),
         (
-            {"axes": {"atoms.A.points[0]": ["1mm"]}, "fixed": {"drive.power_dbm": -130}},
-            "geometry",
+            {
+                "axes": {"atoms.A.points[0]": ["1mm"]},
+                "fixed": {
+                    "drive.power_dbm": -130,
+                    "drive.detuning": 1e6,
+                    "protocol.t_drive": "1us",
+                    "protocol.ramp_time": "10ns",
+                    "protocol.t_store": "1us",
+                },
+                "quantities": "protocol",
+            },
+            "protocol with a swept geometry",
         ),
         (
             {
@@ -816,3 +826,48 @@ def test_a_resumable_noise_sweep_needs_a_seed(device, tmp_path):
             store=tmp_path / "noise.zarr",
             progress=False,
         )
+
+
+def test_distance_sweep_moves_the_entangling_point_with_the_geometry(device):
+    # Atom B moved as a whole (both points): the distance D changes, so does the
+    # perfect-correlation frequency ω₀; each point uses its own ω₀ (found per geometry).
+    shifts = np.array([0.0, 2.0, 4.0]) * 1e-3  # m: ω₀ stays within ±5 % of 4.6 GHz
+    b_points = np.asarray(device.atoms[1].points)
+    ds = sweep(
+        device,
+        [
+            Axis("atoms.B.points[0]", list(b_points[0] + shifts), dim="shift"),
+            Axis("atoms.B.points[1]", list(b_points[1] + shifts), dim="shift"),
+        ],
+        fixed={"drive.power_dbm": -131.0, "drive.detuning": "1MHz"},
+        quantities=["steady"],
+        progress=False,
+    )
+    assert not ds.failed.any()
+    for k, shift in enumerate(shifts):
+        chip = dataclasses.replace(
+            device, atoms=[device.atoms[0], device.atoms[1].replace(points=b_points + shift)]
+        )
+        centre = float(np.mean(chip.frequencies))
+        candidates = ga.perfect_correlation_frequencies(
+            chip, (0, 1), (0.95 * centre, 1.05 * centre)
+        )
+        w0 = candidates[np.argmin(np.abs(candidates - centre))]
+        op = ga.entangling_operating_point(chip, 1 * MHz, correlation_frequency=w0)
+        me = ga.master_equation(chip, op.drive(-131.0), frequencies=op.frequencies)
+        rho = ga.steady_state(me).rho
+        assert float(ds.correlation_frequency[k]) == pytest.approx(w0 / (2e9 * np.pi), rel=1e-12)
+        expected = ga.bell_fidelity(rho, op.dark_state, optimize_phases=True)
+        assert float(ds.bell_fidelity[k]) == pytest.approx(float(expected), abs=1e-10)
+    assert np.ptp(ds.correlation_frequency.values) > 0.01  # GHz: ω₀ really moved
+    # Further away no branch kD = nπ lies within ±5 %: recorded as a failed point, not a crash.
+    far = sweep(
+        device,
+        [
+            Axis("atoms.B.points[0]", [b_points[0] + 0.006], dim="shift"),
+            Axis("atoms.B.points[1]", [b_points[1] + 0.006], dim="shift"),
+        ],
+        fixed={"drive.power_dbm": -131.0, "drive.detuning": "1MHz"},
+        progress=False,
+    )
+    assert bool(far.failed[0]) and "no perfect-correlation frequency" in str(far.error.values[0])

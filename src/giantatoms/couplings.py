@@ -542,9 +542,10 @@ class OperatingPoint:
     lamb_shift : ndarray, rad/s, shape (..., n_atoms)
     detuning : ndarray, rad/s, shape (...)
         δ.
-    correlation_frequency : float, rad/s
+    correlation_frequency : float or ndarray, rad/s
         ω₀, where the pair's decay is perfectly correlated; the bare pair frequencies are
-        ω₀ ± s with s chosen so that the dressed splitting is exactly 2δ.
+        ω₀ ± s with s chosen so that the dressed splitting is exactly 2δ (an array when one
+        was given per batch point).
     correlation : ndarray, shape (...)
         |Γ_coll|/√(Γ_AΓ_B) at the operating point (1 is perfect).
     theta : ndarray, rad, shape (...)
@@ -561,7 +562,7 @@ class OperatingPoint:
     dressed_frequencies: NDArray[np.float64]
     lamb_shift: NDArray[np.float64]
     detuning: NDArray[np.float64]
-    correlation_frequency: float
+    correlation_frequency: float | NDArray[np.float64]
     correlation: NDArray[np.float64]
     theta: NDArray[np.float64]
     dark_state: str
@@ -604,9 +605,10 @@ def entangling_operating_point(
         δ; an array gives a batch of operating points.
     pair : (str or int, str or int)
         The two atoms; the first gets +δ.
-    correlation_frequency : float, rad/s, optional
+    correlation_frequency : float or array_like, rad/s, optional
         ω₀. By default the perfect-correlation frequency in ``band`` nearest the pair's mean
-        bare frequency.
+        bare frequency. An array gives one ω₀ per batch point (it broadcasts with
+        ``detuning`` and the device's array parameters, e.g. swept geometries).
     band : (float, float), rad/s, optional
         Search band for ω₀; default ±5 % around the pair's mean frequency.
 
@@ -633,16 +635,18 @@ def entangling_operating_point(
             )
         w0 = float(candidates[np.argmin(np.abs(candidates - centre))])
     else:
-        w0 = float(correlation_frequency)
-        if not (np.isfinite(w0) and w0 > 0):
+        w0 = np.asarray(correlation_frequency, dtype=float)
+        if not (np.all(np.isfinite(w0)) and np.all(w0 > 0)):
             raise ValueError(f"correlation_frequency must be > 0 rad/s, got {w0!r}")
+        w0 = float(w0) if w0.ndim == 0 else w0
+        delta = np.broadcast_to(delta, np.broadcast_shapes(delta.shape, np.shape(w0)))
     base = np.broadcast_to(device.frequencies, (*delta.shape, device.n_atoms)).copy()
     split = delta.copy()
     for _ in range(100):
         base[..., i], base[..., j] = w0 + split, w0 - split
         c = couplings(device, frequencies=base)
         new = delta - 0.5 * (c.lamb_shift[..., i] - c.lamb_shift[..., j])
-        done = np.max(np.abs(new - split), initial=0.0) <= 1e-12 * w0
+        done = np.all(np.abs(new - split) <= 1e-12 * np.asarray(w0))
         split = new
         if done:
             break

@@ -66,6 +66,10 @@ def variables(spec: SweepSpec) -> list[Variable]:
     out: list[Variable] = [
         _f("atom_frequency", "GHz", "bare atom frequency f = ω/2π used at the point", ("atom",))
     ]
+    if spec.operating_point == "entangling":
+        out.append(
+            _f("correlation_frequency", "GHz", "perfect-correlation frequency ω₀/2π of the pair")
+        )
     q = spec.quantities
     if {"steady", "gap"} & set(q):
         out.append(_f("drive_frequency", "GHz", "drive frequency f_d = ω_d/2π"))
@@ -122,10 +126,10 @@ def variables(spec: SweepSpec) -> list[Variable]:
 
 
 _RESERVED = {
-    "atom_frequency", "drive_frequency", "bell_fidelity", "bell_fidelity_frame", "concurrence",
-    "purity", "excited_population", "residual", "relative_residual", "trace_error",
-    "min_eigenvalue", "condition_estimate", "converged", "gap", "stabilisation_time", "failed",
-    "error", "atom", "time", "probe_frequency",
+    "atom_frequency", "drive_frequency", "correlation_frequency", "bell_fidelity",
+    "bell_fidelity_frame", "concurrence", "purity", "excited_population", "residual",
+    "relative_residual", "trace_error", "min_eigenvalue", "condition_estimate", "converged",
+    "gap", "stabilisation_time", "failed", "error", "atom", "time", "probe_frequency",
 }  # fmt: skip
 
 
@@ -223,6 +227,32 @@ def _value(values: dict[str, NDArray], path: str, lead: tuple[int, ...], default
     return default
 
 
+def _correlation_frequencies(spec: SweepSpec, values: dict[str, NDArray]) -> NDArray:
+    """ω₀ per point (rad/s, flat), searched once per distinct geometry of the chunk.
+
+    The perfect-correlation frequency nearest the pair's mean bare frequency (±5 %).
+    """
+    from giantatoms.couplings import perfect_correlation_frequencies
+
+    geometry = [p.path for p in spec.parameters.values() if p.field in ("points", "phase_velocity")]
+    keys = np.stack([np.asarray(values[p], dtype=float).ravel() for p in geometry], axis=-1)
+    unique, first, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
+    i, j = spec.pair
+    found = np.empty(len(unique))
+    for k, row in enumerate(first):
+        device = build_device(spec, {p: v[row : row + 1] for p, v in values.items()}, ())
+        centre = 0.5 * float(device.atoms[i].frequency + device.atoms[j].frequency)
+        band = (0.95 * centre, 1.05 * centre)
+        candidates = perfect_correlation_frequencies(device, spec.pair, band)
+        if candidates.size == 0:
+            raise ValueError(
+                f"no perfect-correlation frequency of the pair within ±5 % of "
+                f"{centre / (2e9 * np.pi):.4f} GHz for this geometry"
+            )
+        found[k] = candidates[np.argmin(np.abs(candidates - centre))]
+    return found[inverse.ravel()]
+
+
 def _operating_point(
     spec: SweepSpec, values: dict[str, NDArray], device: Device, lead: tuple[int, ...]
 ) -> tuple[Drive | None, NDArray[np.float64], Any]:
@@ -234,11 +264,12 @@ def _operating_point(
     power = _value(values, "drive.power_dbm", lead, -np.inf)
     offset = _value(values, "drive.offset", lead, 0.0)
     phase = _value(values, "drive.phase", lead, 0.0)
-    if spec.operating_point == "entangling":  # two atoms, so ω₀ was found with the spec
+    if spec.operating_point == "entangling":
         delta = _value(values, "drive.detuning", lead, 0.0)
-        op = entangling_operating_point(
-            device, delta, pair=spec.pair, correlation_frequency=spec.correlation_frequency
-        )
+        w0 = spec.correlation_frequency
+        if w0 is None:  # the geometry is swept or fixed: ω₀ per point
+            w0 = _correlation_frequencies(spec, values).reshape(lead)
+        op = entangling_operating_point(device, delta, pair=spec.pair, correlation_frequency=w0)
         op = dataclasses.replace(op, drive_frequency=op.drive_frequency + offset)
         drive = Drive(frequency=op.drive_frequency, power_dbm=power, port=spec.port, phase=phase)
         return drive, op.frequencies, op
@@ -424,6 +455,10 @@ def _evaluate(spec: SweepSpec, values: dict[str, NDArray], n: int) -> dict[str, 
     lead = (n,)
     device = build_device(spec, values, lead)
     drive, frequencies, op = _operating_point(spec, values, device, lead)
+    if op is not None:
+        out["correlation_frequency"][:] = np.broadcast_to(op.correlation_frequency, lead) / (
+            2e9 * np.pi
+        )
     out["atom_frequency"][:] = np.broadcast_to(frequencies, (n, spec.device.n_atoms)) / (
         2e9 * np.pi
     )

@@ -371,7 +371,14 @@ class SweepSpec:
             probe_frequencies=probes,
             chunk_size=1,
             correlation_frequency=_correlation_frequency(
-                device, (i, j), operating_point, correlation_frequency
+                device,
+                (i, j),
+                operating_point,
+                correlation_frequency,
+                per_point=any(
+                    p.field in _GEOMETRY_FIELDS
+                    for p in [r.parameter for r in resolved] + [p for p, _ in fixed_params]
+                ),
             ),
             source=source,
         )
@@ -536,11 +543,11 @@ class SweepSpec:
                 )
             pair_names = {self.device.atom_names[k] for k in self.pair}
             for parameter in [r.parameter for r in self.axes] + [p for p, _ in self.fixed]:
-                if parameter.field in _GEOMETRY_FIELDS:
+                if parameter.field in _GEOMETRY_FIELDS and "protocol" in self.quantities:
                     raise ValueError(
-                        f"{parameter.path}: the geometry moves the entangling point's "
-                        "correlation frequency; sweep it with operating_point='device' (atom and "
-                        "drive frequencies given explicitly)"
+                        f"{parameter.path}: the protocol with a swept geometry is not supported "
+                        "(the DF points move with it); sweep the geometry for steady states, "
+                        "gaps and spectra, or use one device per geometry"
                     )
                 if (
                     parameter.group == "device"
@@ -691,9 +698,18 @@ class SweepSpec:
 
 
 def _correlation_frequency(
-    device: Device, pair: tuple[int, int], operating_point: str, given: str | float | None
+    device: Device,
+    pair: tuple[int, int],
+    operating_point: str,
+    given: str | float | None,
+    *,
+    per_point: bool = False,
 ) -> float | None:
-    """ω₀ of the entangling point: given (rad/s or a unit string) or the nearest to the pair."""
+    """ω₀ of the entangling point: given (rad/s or a unit string) or the nearest to the pair.
+
+    None when it is found per point (``per_point``: the geometry is swept or fixed, so ω₀
+    moves with it), or when it does not apply.
+    """
     if operating_point != "entangling":
         if given is not None:
             raise ValueError("correlation_frequency only applies to operating_point='entangling'")
@@ -708,6 +724,8 @@ def _correlation_frequency(
         if not (math.isfinite(w0) and w0 > 0):
             raise ValueError(f"correlation_frequency must be > 0 rad/s, got {given!r}")
         return float(w0)
+    if per_point:
+        return None
     from giantatoms.couplings import entangling_operating_point
 
     return float(entangling_operating_point(device, 0.0, pair=pair).correlation_frequency)
