@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from giantatoms.couplings import (
     couplings,
@@ -146,11 +147,14 @@ class Reproduction:
         return written
 
 
-def _special_points(device: Device, pair: tuple[int, int]) -> float:
-    """The entangling point ω₀ of the pair, checking that the experiment applies to it.
+def _special_points(
+    device: Device, pair: tuple[int, int]
+) -> tuple[float, tuple[float, float], NDArray[np.float64]]:
+    """The entangling point ω₀, the band around it and each pair atom's DF point (rad/s).
 
     The scheme needs a perfectly correlated decay (the entangling point) and a
-    decoherence-free point of each atom not too far from it (the storage point).
+    decoherence-free point of each atom not too far from it (the storage point); a device
+    without them is refused here, before any work. The DF point is the one nearest ω₀.
     """
     i, j = pair
     names = device.atom_names[i], device.atom_names[j]
@@ -166,19 +170,28 @@ def _special_points(device: Device, pair: tuple[int, int]) -> float:
         )
     w0 = float(candidates[np.argmin(np.abs(candidates - centre))])
     band = (0.88 * w0, 1.17 * w0)
+    df = []
     for k in pair:
-        if decoherence_free_frequencies(device, k, band).size == 0:
+        points = decoherence_free_frequencies(device, k, band)
+        if points.size == 0:
             raise ValueError(
                 f"reproduce: atom {device.atom_names[k]!r} has no decoherence-free point between "
                 f"{band[0] / GHz:.2f} and {band[1] / GHz:.2f} GHz (a small atom with one "
                 "coupling point never decouples), so the state cannot be stored as in the "
                 "experiment"
             )
-    return w0
+        df.append(float(points[np.argmin(np.abs(points - w0))]))
+    return w0, band, np.array(df)
 
 
 def _spectroscopy(
-    device: Device, pair: tuple[int, int], fast: bool, tick: Tick, w0: float
+    device: Device,
+    pair: tuple[int, int],
+    fast: bool,
+    tick: Tick,
+    w0: float,
+    band: tuple[float, float],
+    df: NDArray[np.float64],
 ) -> tuple[dict[str, Any], Any, dict[str, Any]]:
     """Stage 1: single-atom lines vs flux (other atom at its DF point) and the bright mode."""
     import xarray as xr
@@ -187,20 +200,15 @@ def _spectroscopy(
     from giantatoms.spectroscopy import scattering
 
     i, j = pair
-    band = (0.88 * w0, 1.17 * w0)
+    df_of = {i: df[0], j: df[1]}
     flux = np.linspace(band[0], band[1], 12 if fast else 40)
     rows: dict[str, list] = {k: [] for k in ("gamma_fit", "gamma", "lamb_fit", "lamb", "ok")}
     names = []
     for atom, other in ((i, j), (j, i)):
         names.append(device.atom_names[atom])
-        df_other = decoherence_free_frequencies(device, other, band)
-        if df_other.size == 0:  # nowhere to hide the other atom: detune it far instead
-            park = 0.5 * band[0]
-        else:
-            park = float(df_other[np.argmin(np.abs(df_other - w0))])
         freqs = np.broadcast_to(device.frequencies, (flux.size, device.n_atoms)).copy()
         freqs[:, atom] = flux
-        freqs[:, other] = park
+        freqs[:, other] = df_of[other]  # parked where it does not couple
         c = couplings(device, frequencies=freqs)
         gamma, lamb = c.decay_rates[:, atom], c.lamb_shift[:, atom]
         fit_gamma, fit_lamb, ok = [], [], []
@@ -240,8 +248,7 @@ def _spectroscopy(
     flux_map = np.linspace(band[0], band[1], 40 if fast else 200)
     freqs = np.broadcast_to(device.frequencies, (flux_map.size, device.n_atoms)).copy()
     freqs[:, i] = flux_map
-    df_j = decoherence_free_frequencies(device, j, band)
-    freqs[:, j] = float(df_j[np.argmin(np.abs(df_j - w0))]) if df_j.size else 0.5 * band[0]
+    freqs[:, j] = df_of[j]
     s21_map = scattering(device, probe, frequencies=freqs).s21
 
     # The bright mode: both atoms at each frequency of the band; the widest point.
@@ -319,8 +326,6 @@ def _spectroscopy(
         },
     )
     numbers = {
-        "correlation_frequency": w0,
-        "band": band,
         "max_relative_gamma_error": float(rel_gamma),
         "max_lamb_shift_error_mhz": float(lamb_err / MHz),
         "broadening_analytic": broadening_analytic,
@@ -333,18 +338,19 @@ def _spectroscopy(
 
 
 def _coherence(
-    device: Device, pair: tuple[int, int], band: tuple[float, float], fast: bool, tick: Tick
+    device: Device, pair: tuple[int, int], df: NDArray[np.float64], fast: bool, tick: Tick
 ) -> dict[str, Any]:
     """Stage 2: T1 and Ramsey T2 of each atom of the pair at its DF point."""
     from giantatoms.coherence import coherence_times, ramsey_experiment, t1_experiment
 
-    out: dict[str, Any] = {"df_frequencies": [], "t1_us": [], "t2_us": [], "t2_expected_us": []}
+    out: dict[str, Any] = {
+        "df_frequencies": list(df),
+        "t1_us": [],
+        "t2_us": [],
+        "t2_expected_us": [],
+    }
     freqs = np.array(device.frequencies, dtype=float)
-    for atom in pair:
-        df = decoherence_free_frequencies(device, atom, band)
-        w_df = float(df[np.argmin(np.abs(df - np.mean(band)))]) if df.size else float("nan")
-        out["df_frequencies"].append(w_df)
-        freqs[atom] = w_df
+    freqs[list(pair)] = df
     for atom in pair:
         expected = coherence_times(device, atom, frequencies=freqs)
         times = np.linspace(0.0, 3.0 * float(expected.t2), 12 if fast else 40)
@@ -409,7 +415,7 @@ def reproduce(
     if i == j:
         raise ValueError("pair must name two different atoms")
     setting = _settings(assumptions, fast)
-    correlation_frequency = _special_points(device, (i, j))
+    w0, band, df = _special_points(device, (i, j))
     timings: dict[str, float] = {}
     clock = [time.perf_counter()]
 
@@ -421,13 +427,10 @@ def reproduce(
             progress(label)
 
     # 1. Spectroscopy.
-    spec, spectroscopy_ds, spec_plot = _spectroscopy(
-        device, (i, j), fast, tick, correlation_frequency
-    )
-    w0, band = spec["correlation_frequency"], spec["band"]
+    spec, spectroscopy_ds, spec_plot = _spectroscopy(device, (i, j), fast, tick, w0, band, df)
 
     # 2. Coherence at the DF point.
-    coh = _coherence(device, (i, j), band, fast, tick)
+    coh = _coherence(device, (i, j), df, fast, tick)
 
     # 3. Steady state over power × detuning, best point, stabilisation.
     n_power, n_delta = (6, 6) if fast else (25, 24)

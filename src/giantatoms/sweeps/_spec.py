@@ -10,6 +10,7 @@ runs give bit-identical datasets.
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
 import math
 import tomllib
@@ -469,25 +470,8 @@ class SweepSpec:
             )
         else:
             axes = dict(axes)
-        allowed = {
-            "fixed",
-            "quantities",
-            "operating_point",
-            "pair",
-            "target",
-            "port",
-            "times",
-            "after_drive",
-            "ramp_shape",
-            "drive_rise_time",
-            "rtol",
-            "atol",
-            "noise_samples",
-            "seed",
-            "probe_frequencies",
-            "chunk_size",
-            "correlation_frequency",
-        }
+        # The options of create(), so the file format cannot drift from the Python API.
+        allowed = set(inspect.signature(cls.create).parameters) - {"device", "axes"}
         unknown = sorted(set(data) - allowed)
         if unknown:
             raise ValueError(f"{path}: unknown keys {unknown}")
