@@ -666,10 +666,12 @@ def _trace_of(
                 "(or a (times, values) pair)"
             )
         return np.asarray(item.times), values, None, item
-    if hasattr(item, "mean") and hasattr(item, "std") and hasattr(item, "times"):  # NoiseAverage
-        if metric not in item.mean:
-            raise ValueError(f"metric must be one of {sorted(item.mean)}, got {metric!r}")
-        values, spread = np.asarray(item.mean[metric]), np.asarray(item.std[metric])
+    if hasattr(item, "averaged_state") and hasattr(item, "times"):  # NoiseAverage
+        # The shot-averaged state's metric (what a measurement sees) ± its standard error.
+        if metric not in item.averaged_state:
+            raise ValueError(f"metric must be one of {sorted(item.averaged_state)}, got {metric!r}")
+        values = np.asarray(item.averaged_state[metric])
+        spread = np.asarray(item.standard_error[metric])
         if values.ndim != 1:
             raise ValueError(f"results[{label!r}] has batch shape {values.shape[:-1]}")
         return np.asarray(item.times), values, spread, item.result
@@ -729,7 +731,8 @@ def plot_fidelity_vs_time(
     ----------
     results : mapping label → ProtocolResult, NoiseAverage or (times, values)
         Runs without batch axes. ``(times, values)``: times in s, shape (T,) each. A
-        NoiseAverage is drawn as its mean with a ±1 std band. A single ProtocolResult is
+        NoiseAverage is drawn as the metric of its shot-averaged state with a ±1
+        standard-error band. A single ProtocolResult is
         accepted too (no legend).
     metric : str
         ``"bell_fidelity_optimized"``, ``"bell_fidelity"``, ``"concurrence"``, ``"leakage"``

@@ -7,7 +7,7 @@ integrator where it is not. See :mod:`giantatoms.protocols._runner` for the fram
 """
 
 from giantatoms.protocols._library import AFTER_DRIVE, driven_dissipative, nearest_df_frequencies
-from giantatoms.protocols._noise import NoiseAverage, quasi_static_average
+from giantatoms.protocols._noise import NoiseAverage, quasi_static_average, shot_average
 from giantatoms.protocols._runner import (
     ProtocolResult,
     initial_state,
@@ -43,5 +43,6 @@ __all__ = [
     "nearest_df_frequencies",
     "quasi_static_average",
     "run_protocol",
+    "shot_average",
     "stabilisation",
 ]

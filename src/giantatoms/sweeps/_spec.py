@@ -38,6 +38,10 @@ NAMED_TIMES = ("start", "end_drive", "end_ramp", "end")
 _GEOMETRY_FIELDS = ("points", "phase_velocity")
 _PER_POINT = ("points", "point_rates", "right_fraction")
 
+#: Revision of what the result variables mean, part of every fingerprint. 2: noise-averaged
+#: protocol metrics are those of the shot-averaged state (before: means of per-shot metrics).
+RESULTS_REVISION = 2
+
 
 def linspace(start: str | float, stop: str | float, num: int) -> dict[str, Any]:
     """An evenly spaced range for :class:`Axis` (unit strings allowed), ``num`` ≥ 1 points."""
@@ -674,10 +678,17 @@ class SweepSpec:
         }
 
     def fingerprint(self) -> str:
-        """SHA-256 of :meth:`to_dict` and the package version: equal ⇔ same points and numbers."""
+        """SHA-256 of :meth:`to_dict`, the package version and :data:`RESULTS_REVISION`.
+
+        Equal fingerprints ⇔ same points and the same numbers: a store written before a
+        change of what a variable means is refused, never silently mixed with new chunks.
+        """
         from giantatoms import __version__
 
-        text = json.dumps({"spec": self.to_dict(), "version": __version__}, sort_keys=True)
+        text = json.dumps(
+            {"spec": self.to_dict(), "version": __version__, "results": RESULTS_REVISION},
+            sort_keys=True,
+        )
         return hashlib.sha256(text.encode()).hexdigest()
 
 
