@@ -26,7 +26,7 @@ from giantatoms.sweeps._execute import ProcessExecutor, Progress, run_chunks
 from giantatoms.sweeps._optimize import OptimizationResult, optimize
 from giantatoms.sweeps._paths import Parameter, parameter_paths, resolve_path
 from giantatoms.sweeps._spec import QUANTITIES, Axis, SweepSpec, linspace, logspace
-from giantatoms.sweeps._store import open_store
+from giantatoms.sweeps._store import StoreError, StoreLockedError, open_store
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -37,6 +37,8 @@ __all__ = [
     "OptimizationResult",
     "Parameter",
     "ProcessExecutor",
+    "StoreError",
+    "StoreLockedError",
     "SweepSpec",
     "linspace",
     "logspace",
@@ -158,27 +160,27 @@ def run_sweep(
             "a noise-averaged sweep written to a store needs an explicit seed: a resumed run "
             "must draw the same noise (pass seed=...)"
         )
-    checkpoint = open_store(spec, store, overwrite)
-    finished = checkpoint.final()
-    if finished is not None:
-        return finished
-    done = checkpoint.completed()
-    todo = [c for c in range(spec.n_chunks) if c not in done]
-    already = sum(np.subtract(*spec.chunk_bounds(c)[::-1]) for c in done)
-    bar = Progress(spec.n_points, int(already), progress)
+    with open_store(spec, store, overwrite) as checkpoint:
+        finished = checkpoint.final()
+        if finished is not None:
+            return finished
+        done = checkpoint.completed()
+        todo = [c for c in range(spec.n_chunks) if c not in done]
+        already = sum(np.subtract(*spec.chunk_bounds(c)[::-1]) for c in done)
+        bar = Progress(spec.n_points, int(already), progress)
 
-    def on_result(chunk: int, arrays: dict[str, np.ndarray]) -> None:
-        checkpoint.write(chunk, arrays)
-        start, stop = spec.chunk_bounds(chunk)
-        bar.update(stop - start)
+        def on_result(chunk: int, arrays: dict[str, np.ndarray]) -> None:
+            checkpoint.write(chunk, arrays)
+            start, stop = spec.chunk_bounds(chunk)
+            bar.update(stop - start)
 
-    try:
-        run_chunks(
-            spec, todo, executor=executor, workers=workers, retries=retries, on_result=on_result
-        )
-    finally:
-        bar.close()
-    return checkpoint.finish(to_dataset(spec, checkpoint.read()))
+        try:
+            run_chunks(
+                spec, todo, executor=executor, workers=workers, retries=retries, on_result=on_result
+            )
+        finally:
+            bar.close()
+        return checkpoint.finish(to_dataset(spec, checkpoint.read()))
 
 
 def sweep(
@@ -270,9 +272,12 @@ def sweep(
     store : path, optional
         Zarr directory (``"sweep.zarr"``) or NetCDF file (``"sweep.nc"``). Finished chunks are
         written as they arrive; running again with the same store resumes, and returns the
-        stored dataset when it is complete.
+        stored dataset when it is complete. Only an absent path, an empty directory or a store
+        of this package is used (a file or a directory of other files raises
+        :class:`StoreError`); ``<store>.lock`` keeps a second driver out
+        (:class:`StoreLockedError`).
     overwrite : bool
-        Discard an existing store instead of resuming.
+        Discard an existing store of this package instead of resuming (never anything else).
     retries : int
         Resubmissions of a chunk whose worker died or whose task raised.
     progress : bool, optional
@@ -290,6 +295,10 @@ def sweep(
     ValueError, TypeError
         For a bad declaration (unknown path, unit of the wrong kind, empty range, a quantity
         missing its inputs, ...), before any point is computed.
+    StoreError
+        A ``store`` that is not a store of this package, or holds a different sweep.
+    StoreLockedError
+        Another process is driving a sweep on the same ``store``.
     """
     if isinstance(device, SweepSpec):
         if axes is not None:

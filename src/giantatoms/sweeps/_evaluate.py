@@ -22,7 +22,13 @@ from giantatoms.couplings import entangling_operating_point
 from giantatoms.device import Device, Drive, Waveguide
 from giantatoms.gap import liouvillian_gap
 from giantatoms.lindblad import master_equation
-from giantatoms.metrics import bell_fidelity, concurrence, excited_population, purity
+from giantatoms.metrics import (
+    RHO_ATOL,
+    bell_fidelity,
+    concurrence,
+    excited_population,
+    purity,
+)
 from giantatoms.steady_state import steady_state
 
 if TYPE_CHECKING:
@@ -327,7 +333,13 @@ def _fidelity(rho: NDArray, target: NDArray | str, spec: SweepSpec, optimize: bo
 def _steady(spec: SweepSpec, me: Any, target: Any, out: dict[str, NDArray]) -> None:
     ss = steady_state(me, on_failure="flag")
     rho = ss.rho
+    # Metrics only of states that are density matrices (the metrics refuse others); an
+    # unconverged point keeps its diagnostics and reason, with NaN metrics.
     finite = np.isfinite(rho).all(axis=(-2, -1))
+    with np.errstate(invalid="ignore"):
+        finite &= (np.asarray(ss.trace_error) < RHO_ATOL) & (
+            np.asarray(ss.min_eigenvalue) > -RHO_ATOL
+        )
     d = rho.shape[-1]
     safe = np.where(finite[..., None, None], rho, np.eye(d) / d)
     pair_ok = spec.device.n_atoms >= 2
