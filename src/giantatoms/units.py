@@ -134,19 +134,88 @@ def photon_flux_to_dbm(flux: ArrayLike, frequency: ArrayLike) -> NDArray[np.floa
     return watts_to_dbm(photon_flux_to_watts(flux, frequency))
 
 
-_FREQUENCY_UNITS = {"hz": Hz, "khz": kHz, "mhz": MHz, "ghz": GHz, "rad/s": rad_per_s}
-_TIME_UNITS = {"s": s, "ms": ms, "us": us, "µs": us, "ns": ns}
-_LENGTH_UNITS = {"m": 1.0, "mm": 1e-3, "um": 1e-6, "µm": 1e-6}
+# Accepted spellings of each kind: spelling -> (multiplier to internal units, name). Exact case
+# only: SI prefixes are case-sensitive (m = milli, M = mega), so no spelling is folded.
+_UNITS: dict[str, dict[str, tuple[float, str]]] = {
+    "frequency": {
+        "mHz": (1e-3 * Hz, "millihertz"),
+        "Hz": (Hz, "hertz"),
+        "kHz": (kHz, "kilohertz"),
+        "MHz": (MHz, "megahertz"),
+        "GHz": (GHz, "gigahertz"),
+        "rad/s": (rad_per_s, "radians per second"),
+    },
+    "time": {
+        "s": (s, "seconds"),
+        "ms": (ms, "milliseconds"),
+        "us": (us, "microseconds"),
+        "\u00b5s": (us, "microseconds"),
+        "\u03bcs": (us, "microseconds"),
+        "ns": (ns, "nanoseconds"),
+        "ps": (1e-12, "picoseconds"),
+    },
+    "power": {"dBm": (1.0, "decibel-milliwatts at the chip")},
+    "length": {
+        "m": (1.0, "metres"),
+        "cm": (1e-2, "centimetres"),
+        "mm": (1e-3, "millimetres"),
+        "um": (1e-6, "micrometres"),
+        "\u00b5m": (1e-6, "micrometres"),
+        "\u03bcm": (1e-6, "micrometres"),
+        "nm": (1e-9, "nanometres"),
+    },
+}
+_EXAMPLES = {"frequency": "4.6GHz", "time": "30us", "power": "-130dBm", "length": "84mm"}
 _QUANTITY = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|[-+]?inf)\s*([^\s\d].*)?$")
+
+
+def _case_suggestion(unit: str, table: dict[str, tuple[float, str]]) -> str:
+    """``"; did you mean 'MHz' (megahertz)? ..."`` when ``unit`` is accepted in another case.
+
+    Candidates are the spellings equal to ``unit`` up to case (``str.casefold``, which also
+    identifies the micro sign with the Greek mu), one per multiplier. When the typed unit
+    mixes cases its first letter is taken as meant (``"Mhz"`` → MHz first); when it does not
+    (``"mhz"``, ``"MHZ"``) the larger multiplier comes first (MHz before mHz). Empty when
+    there is no candidate.
+    """
+    folded = unit.casefold()
+    hits = [name for name in table if name.casefold() == folded]
+    if not hits:
+        return ""
+    mixed = unit != unit.lower() and unit != unit.upper()
+    hits.sort(key=lambda name: (mixed and name[0] != unit[0], -table[name][0]))
+    seen: dict[float, str] = {}
+    for name in hits:
+        seen.setdefault(table[name][0], name)
+    options = " or ".join(f"{name!r} ({table[name][1]})" for name in seen.values())
+    return f"; did you mean {options}? Units are case-sensitive"
 
 
 def parse_quantity(text: str | float, kind: str) -> float:
     """Parse a number with a unit, such as ``"4.6GHz"``, ``"2 MHz"``, ``"30us"``, ``"-130dBm"``.
 
+    Units are **case-sensitive** and only the exact spellings below are accepted: SI prefixes
+    differ by case (``"mHz"`` is millihertz, ``"MHz"`` megahertz; ``"ms"`` millisecond,
+    ``"Ms"`` would be a megasecond), so no spelling is folded to another case. A spelling that
+    matches an accepted one up to case (``"mhz"``, ``"GHZ"``, ``"MS"``, ``"Mm"``) is refused
+    with a ValueError that suggests the likely intended unit.
+
+    ==========  ==============================================================================
+    kind        accepted units
+    ==========  ==============================================================================
+    frequency   ``mHz``, ``Hz``, ``kHz``, ``MHz``, ``GHz`` (ordinary frequencies, multiplied by
+                2π), ``rad/s``
+    time        ``s``, ``ms``, ``us``, ``µs`` (micro sign U+00B5), ``μs`` (Greek mu U+03BC),
+                ``ns``, ``ps``
+    power       ``dBm``
+    length      ``m``, ``cm``, ``mm``, ``um``, ``µm``, ``μm``, ``nm``
+    ==========  ==============================================================================
+
     Parameters
     ----------
     text : str or float
-        The quantity. A bare number is returned unchanged (already in internal units).
+        The quantity: a number, optional spaces, a unit. A non-string is returned as a float
+        unchanged (already in internal units); a string needs a unit.
     kind : {"frequency", "time", "power", "length"}
         What the quantity is. Frequencies come back in rad/s, times in s, powers in dBm,
         lengths in m.
@@ -155,24 +224,36 @@ def parse_quantity(text: str | float, kind: str) -> float:
     -------
     float
         The value in internal units.
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``kind``, text that is not a number followed by a unit, or a unit that
+        is not an accepted spelling of ``kind`` (the message names the text, the kind and the
+        accepted spellings, and suggests the intended unit for a case slip).
     """
-    tables = {
-        "frequency": _FREQUENCY_UNITS,
-        "time": _TIME_UNITS,
-        "power": {"dbm": 1.0},
-        "length": _LENGTH_UNITS,
-    }
-    if kind not in tables:
-        raise ValueError(f"kind must be one of {sorted(tables)}, got {kind!r}")
+    if kind not in _UNITS:
+        raise ValueError(f"kind must be one of {sorted(_UNITS)}, got {kind!r}")
     if not isinstance(text, str):
         return float(text)
+    table = _UNITS[kind]
+    accepted = ", ".join(repr(name) for name in table)
     match = _QUANTITY.match(text)
     if match is None:
-        raise ValueError(f"cannot read {text!r} as a {kind} (expected e.g. '4.6GHz')")
+        raise ValueError(
+            f"cannot read {text!r} as a {kind} (expected a number and a unit such as "
+            f"{_EXAMPLES[kind]!r}; accepted {kind} units: {accepted})"
+        )
     value = float(match.group(1))
     unit = (match.group(2) or "").strip()
-    table = tables[kind]
-    key = unit if unit in table else unit.lower()
-    if key not in table:
-        raise ValueError(f"unknown {kind} unit {unit!r} in {text!r}; allowed: {sorted(table)}")
-    return value * table[key]
+    if unit not in table:
+        if not unit:
+            raise ValueError(
+                f"no unit in {text!r}: a {kind} needs one (e.g. {_EXAMPLES[kind]!r}); "
+                f"accepted {kind} units: {accepted}"
+            )
+        raise ValueError(
+            f"unknown {kind} unit {unit!r} in {text!r}{_case_suggestion(unit, table)}; "
+            f"accepted {kind} units (exact case): {accepted}"
+        )
+    return value * table[unit][0]
