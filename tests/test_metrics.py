@@ -429,3 +429,151 @@ def test_qobj_input_infers_dims():
     ref = partial_trace(q.full(), (2, 3, 2), (0, 2))
     assert bell_fidelity(q, atoms=(0, 2)) == pytest.approx(float(bell_fidelity(ref)))
     assert negativity(q, atoms=(0, 2)) == pytest.approx(float(negativity(ref)))
+
+
+# ---------------------------------------------------------------------------- state checks
+
+
+def _metric_calls():
+    """Every public function that takes ``rho``, as (name, call) pairs."""
+    return [
+        ("bell_fidelity", lambda r, **kw: bell_fidelity(r, **kw)),
+        ("bell_fidelity_opt", lambda r, **kw: bell_fidelity(r, optimize_phases=True, **kw)),
+        ("optimal_phases", lambda r, **kw: optimal_phases(r, **kw)),
+        ("concurrence", lambda r, **kw: concurrence(r, **kw)),
+        ("negativity", lambda r, **kw: negativity(r, **kw)),
+        ("log_negativity", lambda r, **kw: log_negativity(r, **kw)),
+        ("purity", lambda r, **kw: purity(r, **kw)),
+        ("populations", lambda r, **kw: populations(r, **kw)),
+        ("excited_population", lambda r, **kw: excited_population(r, 0, **kw)),
+        ("partial_trace", lambda r, **kw: partial_trace(r, None, (0,), **kw)),
+    ]
+
+
+def _bad_states():
+    nan = np.eye(4, dtype=complex) / 4
+    nan[1, 2] = np.nan
+    inf = np.eye(4, dtype=complex) / 4
+    inf[0, 0] = np.inf
+    non_hermitian = dm(bell_state("psi-"))
+    non_hermitian[1, 2] += 0.3
+    return {
+        "minus_identity": (-np.eye(4), "trace"),
+        "non_hermitian": (non_hermitian, "Hermitian"),
+        "upper_triangular": (np.triu(np.ones((4, 4))) / 4, "Hermitian"),
+        "imaginary_diagonal": (np.eye(4) / 4 + 0.1j * np.diag([1, 0, 0, 0]), "Hermitian"),
+        "unnormalised": (2 * dm(bell_state("psi-")), "trace"),
+        "zero": (np.zeros((4, 4)), "trace"),
+        "nan": (nan, "finite"),
+        "inf": (inf, "finite"),
+    }
+
+
+@pytest.mark.parametrize("case", list(_bad_states()))
+@pytest.mark.parametrize(("name", "call"), _metric_calls(), ids=[n for n, _ in _metric_calls()])
+def test_metrics_refuse_invalid_density_matrices(case, name, call):
+    rho, what = _bad_states()[case]
+    with pytest.raises(ValueError, match=rf"rho.*{what}") as info:
+        call(rho)
+    assert "rho" in str(info.value), name
+
+
+def test_bell_fidelity_of_the_reported_non_density_matrices_raises():
+    # the hostile-user report: −1.5 and 0 used to come back
+    with pytest.raises(ValueError, match=r"rho must have unit trace.*\|tr ρ − 1\| = 5"):
+        bell_fidelity(-np.eye(4))
+    with pytest.raises(ValueError, match=r"rho must have unit trace.*tr ρ = -4"):
+        concurrence(-np.eye(4))
+    with pytest.raises(ValueError, match=r"rho must be Hermitian.*= 3\b"):
+        bell_fidelity(np.array([[0, 0, 0, 0], [0, 0, -2, 0], [0, 1, 1, 0], [0, 0, 0, 0]]))
+
+
+def test_strongly_negative_states_raise_in_concurrence():
+    # Hermitian, unit trace, eigenvalue −0.5: only the eigen-decomposition sees it
+    rho = np.diag([1.5, -0.5, 0.0, 0.0]).astype(complex)
+    with pytest.raises(ValueError, match=r"rho must be positive semidefinite.*-0\.5"):
+        concurrence(rho)
+    # just beyond the tolerance, in a qutrit pair
+    bad = dm(bell_state("psi-", (3, 3)))
+    bad[0, 0] -= 1e-5
+    bad[8, 8] += 1e-5
+    with pytest.raises(ValueError, match=r"rho must be positive semidefinite"):
+        concurrence(bad)
+    assert float(concurrence(bad, atol=1e-4)) == pytest.approx(1.0, abs=1e-4)
+
+
+def test_violation_is_located_in_the_batch():
+    rng = np.random.default_rng(2)
+    rho = rand_rho(rng, 4, batch=(3, 5))
+    rho[2, 1] *= 1.5
+    with pytest.raises(ValueError, match=r"rho.*trace.*= 0\.5.*batch index \(2, 1\)"):
+        bell_fidelity(rho, optimize_phases=True)
+    rho = rand_rho(rng, 4, batch=(3, 5))
+    rho[1, 4, 0, 3] = np.nan
+    with pytest.raises(ValueError, match=r"rho must be finite.*1 of 15.*batch index \(1, 4\)"):
+        purity(rho)
+    rho = rand_rho(rng, 4, batch=(3, 5))
+    rho[0, 3, 2, 1] += 0.01
+    with pytest.raises(ValueError, match=r"rho must be Hermitian.*0\.01.*batch index \(0, 3\)"):
+        negativity(rho)
+    rho = rand_rho(rng, 4, batch=(3, 5))
+    w, v = np.linalg.eigh(rho[1, 1])
+    w = np.array([-0.2, 0.2, 0.4, 0.6])
+    rho[1, 1] = (v * w) @ v.conj().T
+    with pytest.raises(ValueError, match=r"positive semidefinite.*-0\.2.*batch index \(1, 1\)"):
+        concurrence(rho)
+
+
+def test_invalid_point_in_a_large_batch_is_found():
+    """The chunked check sees a bad point anywhere (first, middle and last chunk)."""
+    rng = np.random.default_rng(3)
+    rho = rand_rho(rng, 9, batch=(2500,), rank=3)
+    bell_fidelity(rho)  # all valid
+    for k in (0, 1234, 2499):
+        bad = rho.copy()
+        bad[k, 4, 0] += 1e-4
+        with pytest.raises(ValueError, match=rf"Hermitian.*batch index \({k},\)"):
+            bell_fidelity(bad)
+        bad = rho.copy()
+        bad[k, 8, 8] = np.inf
+        with pytest.raises(ValueError, match=rf"finite.*batch index \({k},\)"):
+            concurrence(bad)
+
+
+@pytest.mark.parametrize(("name", "call"), _metric_calls(), ids=[n for n, _ in _metric_calls()])
+def test_numerically_integrated_states_with_small_errors_pass(name, call):
+    """Errors like those of time evolution (1e-9 … 1e-8, λ_min ~ −1e-9) are accepted."""
+    rng = np.random.default_rng(11)
+    rho = rand_rho(rng, 9, batch=(50,), rank=2)
+    rho = np.concatenate([rho, embed_qubits(dm(bell_state("psi-"))[None])])
+    noise = 1e-9 * (rng.normal(size=rho.shape) + 1j * rng.normal(size=rho.shape))
+    noisy = rho + noise  # not exactly Hermitian, trace off by ~1e-8
+    noisy[-1, 0, 0] -= 1e-9  # the pure state gets an eigenvalue ~ −1e-9
+    out = call(noisy)
+    ref = call(rho)
+    if isinstance(out, dict):
+        out, ref = out["psi-"], ref["psi-"]
+    np.testing.assert_allclose(out, ref, atol=1e-6, err_msg=name)
+
+
+def test_atol_keyword_and_constant():
+    from giantatoms.metrics import RHO_ATOL
+
+    assert RHO_ATOL == 1e-6
+    rho = dm(bell_state("psi-"))
+    rho[0, 0] += 1e-4  # trace 1 + 1e-4
+    with pytest.raises(ValueError, match="atol=1e-06"):
+        bell_fidelity(rho)
+    assert float(bell_fidelity(rho, atol=1e-3)) == pytest.approx(1.0)
+    assert float(purity(rho, atol=np.inf)) == pytest.approx(1.0, abs=1e-3)
+    with pytest.raises(ValueError, match="finite"):
+        purity(np.full((4, 4), np.nan), atol=np.inf)  # finiteness is always checked
+    for bad in (-1e-6, np.nan, "1e-6", True, None):
+        with pytest.raises(ValueError, match="atol"):
+            bell_fidelity(np.eye(4) / 4, atol=bad)
+
+
+def test_empty_batch_passes():
+    rho = np.zeros((0, 4, 4), dtype=complex)
+    assert bell_fidelity(rho).shape == (0,)
+    assert purity(rho).shape == (0,)
