@@ -9,6 +9,7 @@ reported uncertainties, and those uncertainties must match the scatter over nois
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -500,8 +501,7 @@ def test_from_scattering_without_background():
         ([1.0, 2.0, 3.0], [1, np.inf, 1], "s21 contains inf"),
         ([1.0, 2.0, 3.0], [1, 1], "mismatched lengths"),
         ([], [], "empty"),
-        ([1.0, 3.0, 2.0], [1, 1, 1], "strictly increasing"),
-        ([1.0, 1.0, 2.0], [1, 1, 1], "strictly increasing"),
+        ([1.0, 1.0, 2.0], [1, 2, 1], "more than once with different data"),
         ([1.0, np.nan, 2.0], [1, 1, 1], "frequencies must not be NaN"),
         ([-1.0, 1.0, 2.0], [1, 1, 1], "frequencies must be > 0"),
     ],
@@ -509,6 +509,13 @@ def test_from_scattering_without_background():
 def test_bad_data_is_rejected(frequencies, s21, match):
     with pytest.raises(ValueError, match=match):
         SpectroscopyData.from_arrays(frequencies, s21, unit="GHz", convention="engineering")
+
+
+@pytest.mark.parametrize("frequencies", [[1.0, 3.0, 2.0], [1.0, 1.0, 2.0]])
+def test_constructor_requires_increasing_frequencies(frequencies):
+    # The dataclass itself never reorders: only the from_* loaders sort (with a warning).
+    with pytest.raises(ValueError, match="strictly increasing"):
+        SpectroscopyData(np.array(frequencies) * GHz, [1, 1, 1], convention="engineering")
 
 
 def test_bad_constructor_arguments():
@@ -574,3 +581,337 @@ def test_bad_fit_arguments():
         fit_device(data, "sequential_pair", ["atoms.A.frequency"])
     with pytest.raises(ValueError, match="n must be an integer"):
         fit_lorentzian(data).bootstrap(1)
+
+
+# --------------------------------------------------------------------------------------------
+# Hostile input: files that are unsorted, repeated, empty, binary or of the wrong shape
+# --------------------------------------------------------------------------------------------
+
+# A known trace: one Lorentzian line in transmission, engineering convention, no noise, and a
+# reflection that differs from point to point (so that every row of a file is distinct).
+F_HZ = W_SMALL / (2 * np.pi)
+S21_LINE = BG_SMALL(W_SMALL) * (
+    1 - 0.5 * (2 * MHz) / (0.5 * (3.1 * MHz) + 1j * (W_SMALL - 5.0 * GHz))
+)
+S11_LINE = 0.1 * np.exp(1j * np.linspace(0.0, 3.0, W_SMALL.size))
+
+
+def write_s2p(path, rows=None, *, option="# Hz S RI R 50"):
+    """A version-1 two-port file of the known trace, data rows in the order ``rows``."""
+    rows = np.arange(F_HZ.size) if rows is None else rows
+    lines = ["! synthetic Lorentzian", option]
+    for i in rows:
+        a, b = S11_LINE[i], S21_LINE[i]
+        lines.append(
+            f"{F_HZ[i]:.17g} {a.real:.17g} {a.imag:.17g} {b.real:.17g} {b.imag:.17g} "
+            f"{b.real:.17g} {b.imag:.17g} {a.real:.17g} {a.imag:.17g}"
+        )
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def write_csv(path, rows=None):
+    rows = np.arange(F_HZ.size) if rows is None else rows
+    table = np.column_stack([F_HZ, S21_LINE.real, S21_LINE.imag])[rows]
+    np.savetxt(path, table, delimiter=",", header="f_hz,re,im", comments="", fmt="%.17g")
+    return path
+
+
+def swapped(size, i=10):
+    rows = np.arange(size)
+    rows[[i, i + 1]] = rows[[i + 1, i]]
+    return rows
+
+
+def one_line_error(excinfo, path):
+    message = str(excinfo.value)
+    assert "\n" not in message, message
+    assert str(path) in message, message
+
+
+def test_touchstone_swapped_rows_keep_every_point(tmp_path):
+    path = write_s2p(tmp_path / "swapped.s2p", swapped(F_HZ.size))
+    # scikit-rf reads the lower frequency as the start of a noise block and drops the rest.
+    assert skrf.Network(str(path)).f.size == 11
+    with pytest.warns(UserWarning, match="2 of 401 points were out of frequency order"):
+        data = SpectroscopyData.from_touchstone(path, parameters=("s21", "s11"))
+    assert data.n_points == 401
+    np.testing.assert_allclose(data.frequencies, W_SMALL, rtol=1e-15)
+    np.testing.assert_array_equal(data.s21, S21_LINE)
+    np.testing.assert_array_equal(data.s11, S11_LINE)
+    # The sorted file reads the same, without a warning.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        clean = SpectroscopyData.from_touchstone(write_s2p(tmp_path / "clean.s2p"))
+    np.testing.assert_array_equal(clean.frequencies, data.frequencies)
+    np.testing.assert_array_equal(clean.s21, data.s21)
+    # And the fit uses all of it.
+    assert fit_lorentzian(data).data.n_points == 401
+
+
+def test_touchstone_formats_and_units_match_scikit_rf(tmp_path):
+    # dB/degrees in GHz with a 2-port noise block after the data: the same as scikit-rf.
+    f_ghz = F_HZ[:50] / 1e9
+    lines = ["# GHz S DB R 50"]
+    for f, a, b in zip(f_ghz, S11_LINE[:50], S21_LINE[:50], strict=True):
+        db = [20 * np.log10(abs(x)) for x in (a, b, b, a)]
+        deg = [np.angle(x, deg=True) for x in (a, b, b, a)]
+        pairs = " ".join(f"{m:.17g} {d:.17g}" for m, d in zip(db, deg, strict=True))
+        lines.append(f"{f:.17g} {pairs}")
+    lines += ["! noise parameters", "4.98 0.5 0.1 10 0.2", "5.0 0.6 0.1 12 0.2"]
+    path = tmp_path / "db.s2p"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    data = SpectroscopyData.from_touchstone(path, parameters=("s21", "s11"))
+    network = skrf.Network(str(path))
+    np.testing.assert_allclose(data.frequencies, 2 * np.pi * network.f, rtol=1e-15)
+    np.testing.assert_allclose(data.s21, network.s[:, 1, 0], rtol=1e-13)
+    np.testing.assert_allclose(data.s11, network.s[:, 0, 0], rtol=1e-13)
+    np.testing.assert_allclose(data.s21, S21_LINE[:50], rtol=1e-12)
+
+
+def test_touchstone_repeated_frequencies(tmp_path):
+    rows = np.insert(np.arange(F_HZ.size), 200, 200)  # row 200 twice, identical
+    path = write_s2p(tmp_path / "twice.s2p", rows)
+    with pytest.warns(UserWarning, match="dropped 1 exactly repeated row"):
+        data = SpectroscopyData.from_touchstone(path)
+    assert data.n_points == 401
+    np.testing.assert_array_equal(data.s21, S21_LINE)
+    # The same frequency with different numbers: refused, naming the frequency.
+    lines = path.read_text(encoding="utf-8").splitlines()
+    first, second = 2 + 200, 2 + 201  # the two rows of 200 (after comment and option line)
+    assert lines[first] == lines[second]
+    lines[first] = lines[first].split(" ", 1)[0] + " 0.5 0 0.5 0 0.5 0 0.5 0"
+    conflict = tmp_path / "conflict.s2p"
+    conflict.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="1 frequency value") as excinfo:
+        SpectroscopyData.from_touchstone(conflict)
+    one_line_error(excinfo, conflict)
+    assert f"{F_HZ[200]:.10g} Hz" in str(excinfo.value)
+
+
+@pytest.mark.parametrize("name", ["empty.s2p", "empty.s1p", "empty.csv", "comments.s2p"])
+def test_empty_files_are_refused(tmp_path, name):
+    path = tmp_path / name
+    path.write_text("! nothing here\n" if name.startswith("comments") else "", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"empty|no data") as excinfo:
+        if path.suffix == ".csv":
+            SpectroscopyData.from_csv(path, unit="Hz")
+        else:
+            SpectroscopyData.from_touchstone(path, parameters="s11")
+    one_line_error(excinfo, path)
+
+
+@pytest.mark.parametrize("suffix", [".s2p", ".s1p", ".csv"])
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x01\x00",
+        np.random.default_rng(0).bytes(600),
+    ],
+    ids=["png", "random"],
+)
+def test_binary_files_are_refused(tmp_path, suffix, content):
+    path = tmp_path / f"junk{suffix}"
+    path.write_bytes(content)
+    with pytest.raises(ValueError, match="not a text") as excinfo:
+        if suffix == ".csv":
+            SpectroscopyData.from_csv(path, unit="Hz")
+        else:
+            SpectroscopyData.from_touchstone(path, parameters="s11")
+    one_line_error(excinfo, path)
+
+
+def test_touchstone_column_count_must_fit_the_port_count(tmp_path):
+    # A one-port data set saved as .s2p: 3 numbers per line, not 9.
+    path = tmp_path / "one_port_data.s2p"
+    lines = ["# Hz S RI R 50"] + [
+        f"{f:.17g} {z.real:.17g} {z.imag:.17g}" for f, z in zip(F_HZ, S11_LINE, strict=True)
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"line 2: 3 numbers, but a 2-port .* has 9") as excinfo:
+        SpectroscopyData.from_touchstone(path)
+    one_line_error(excinfo, path)
+    # Non-numeric data and a bad option line.
+    bad = write_s2p(tmp_path / "text.s2p")
+    bad.write_text(bad.read_text(encoding="utf-8").replace("0.1", "zero", 1), encoding="utf-8")
+    with pytest.raises(ValueError, match="is not a number") as excinfo:
+        SpectroscopyData.from_touchstone(bad)
+    one_line_error(excinfo, bad)
+    option = write_s2p(tmp_path / "option.s2p", option="# THz S RI R 50")
+    with pytest.raises(ValueError, match="unknown entry 'thz' in the option line") as excinfo:
+        SpectroscopyData.from_touchstone(option)
+    one_line_error(excinfo, option)
+
+
+def test_missing_files_name_the_path(tmp_path):
+    for name in ("absent.s2p", "absent.csv"):
+        path = tmp_path / name
+        with pytest.raises(FileNotFoundError, match="absent") as excinfo:
+            if name.endswith(".csv"):
+                SpectroscopyData.from_csv(path, unit="Hz")
+            else:
+                SpectroscopyData.from_touchstone(path)
+        assert str(path) in str(excinfo.value)
+
+
+def test_csv_unsorted_and_repeated_rows(tmp_path):
+    path = write_csv(tmp_path / "swapped.csv", swapped(F_HZ.size, 100))
+    with pytest.warns(UserWarning, match="2 of 401 points were out of frequency order"):
+        data = SpectroscopyData.from_csv(path, unit="Hz")
+    np.testing.assert_allclose(data.frequencies, W_SMALL, rtol=1e-15)
+    np.testing.assert_array_equal(data.s21, S21_LINE)
+    # A reversed sweep is sorted too.
+    with pytest.warns(UserWarning, match="400 of 401 points"):
+        data = SpectroscopyData.from_csv(
+            write_csv(tmp_path / "down.csv", np.arange(401)[::-1]), unit="Hz"
+        )
+    np.testing.assert_array_equal(data.s21, S21_LINE)
+    # An exact repeat is dropped with a warning; a conflicting one is refused.
+    rows = np.insert(np.arange(F_HZ.size), 5, 5)
+    with pytest.warns(UserWarning, match="dropped 1 exactly repeated"):
+        data = SpectroscopyData.from_csv(write_csv(tmp_path / "twice.csv", rows), unit="Hz")
+    assert data.n_points == 401
+    path = tmp_path / "conflict.csv"
+    path.write_text("f,re,im\n1.0,0.5,0.1\n2.0,0.4,0.2\n2.0,0.3,0.2\n3.0,0.5,0.1\n", "utf-8")
+    with pytest.raises(ValueError, match=r"1 frequency value\(s\) appear .* \(2 GHz\)") as excinfo:
+        SpectroscopyData.from_csv(path, unit="GHz")
+    one_line_error(excinfo, path)
+
+
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [
+        ("f,re,im\n1.0,0.5,0.1\n2.0,abc,0.2\n", r"line 3, column 1: 'abc' is not a number"),
+        ("1.0,0.5,0.1\n2.0,,0.2\n", r"line 2, column 1: '' is not a number"),
+        ("abc,0.5,0.1\n2.0,0.4,0.2\n", r"line 1, column 0: 'abc' is not a number"),
+        ("1.0,0.5,0.1\n2.0,0.4\n", r"line 2: 2 fields, but the first data row has 3"),
+        ("1.0,0.5,0.1\n2.0,nan,0.2\n", r"s21 contains NaN at index 1"),
+        ("f,re,im\n", "header but no data rows"),
+    ],
+    ids=["word", "blank", "first-row", "ragged", "nan", "header-only"],
+)
+def test_csv_bad_fields(tmp_path, text, match):
+    path = tmp_path / "bad.csv"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ValueError, match=match) as excinfo:
+        SpectroscopyData.from_csv(path, unit="GHz")
+    one_line_error(excinfo, path)
+
+
+def test_from_arrays_sorts_everything_together():
+    rng = np.random.default_rng(8)
+    order = rng.permutation(F_HZ.size)
+    sigma = np.linspace(0.01, 0.02, F_HZ.size)
+    with pytest.warns(UserWarning, match=r"\d+ of 401 points were out of frequency order"):
+        data = SpectroscopyData.from_arrays(
+            F_HZ[order],
+            S21_LINE[order],
+            S11_LINE[order],
+            unit="Hz",
+            convention="engineering",
+            sigma=sigma[order],
+        )
+    np.testing.assert_allclose(data.frequencies, W_SMALL, rtol=1e-15)
+    np.testing.assert_array_equal(data.s21, S21_LINE)
+    np.testing.assert_array_equal(data.s11, S11_LINE)
+    np.testing.assert_array_equal(data.sigma, sigma)
+    # Repeats: identical rows are dropped with a warning, different ones refused.
+    with pytest.warns(UserWarning, match="dropped 2 exactly repeated"):
+        data = SpectroscopyData.from_arrays(
+            [1.0, 2.0, 2.0, 2.0, 3.0], [1, 2, 2, 2, 3], unit="GHz", convention="physics"
+        )
+    np.testing.assert_array_equal(data.s21, [1, 2, 3])
+    with pytest.raises(ValueError, match=r"1 frequency value\(s\) .* \(2 GHz\)"):
+        SpectroscopyData.from_arrays([1.0, 2.0, 2.0], [1, 2, 3], unit="GHz", convention="physics")
+    with pytest.raises(ValueError, match=r"different data \(2 GHz\)"):  # σ tells them apart
+        SpectroscopyData.from_arrays(
+            [1.0, 2.0, 2.0], [1, 2, 2], unit="GHz", convention="physics", sigma=[1, 1, 2]
+        )
+    with pytest.raises(ValueError, match=r"sigma has shape \(2,\) .*mismatched lengths"):
+        SpectroscopyData.from_arrays(
+            [2.0, 1.0, 3.0], [1, 2, 3], unit="GHz", convention="physics", sigma=[1, 2]
+        )
+    with pytest.raises(ValueError, match=r"2 frequency value\(s\) .* \(2, 5 GHz\)"):
+        SpectroscopyData.from_arrays(
+            [5.0, 1.0, 2.0, 2.0, 5.0], [1, 1, 2, 3, 2], unit="GHz", convention="physics"
+        )
+
+
+# --------------------------------------------------------------------------------------------
+# Hostile input: nothing to fit, or a fit that is not a result
+# --------------------------------------------------------------------------------------------
+
+FLAT_TRACES = {
+    "zero": (np.zeros(W_SMALL.size, dtype=complex), None, "zero at every point"),
+    "constant": (np.full(W_SMALL.size, 0.8 - 0.3j), None, "constant"),
+    "delay only": (BG_SMALL(W_SMALL), None, "constant"),
+    "noise only": (
+        BG_SMALL(W_SMALL) + noise(np.random.default_rng(5), W_SMALL.size),
+        SIGMA,
+        "featureless",
+    ),
+    "noise, σ unknown": (
+        0.3 + noise(np.random.default_rng(6), W_SMALL.size),
+        None,
+        "featureless",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(FLAT_TRACES))
+@pytest.mark.parametrize("fit", ["lorentzian", "fano", "device"])
+def test_featureless_traces_are_refused(case, fit):
+    s21, sigma, match = FLAT_TRACES[case]
+    data = SpectroscopyData(W_SMALL, s21, convention="engineering", sigma=sigma)
+    with pytest.raises(ValueError, match=f"s21 is {match}") as excinfo:
+        if fit == "lorentzian":
+            fit_lorentzian(data)
+        elif fit == "fano":
+            fit_fano(data)
+        else:
+            fit_device(data, SMALL, ["atoms.Q.frequency", "atoms.Q.point_rates"])
+    assert "\n" not in str(excinfo.value)
+
+
+def test_device_fit_needs_more_points_than_parameters():
+    data = SpectroscopyData(W_SMALL[:2], S21_LINE[:2], convention="engineering")
+    with pytest.raises(ValueError, match="not enough data: 4 real residuals"):
+        fit_device(data, SMALL, ["atoms.Q.frequency", "atoms.Q.point_rates"])
+
+
+def test_good_trace_fits_and_reports_success():
+    fit = fit_lorentzian(small_atom_data(2))
+    assert fit.success and fit.converged and fit.reason == ""
+    assert "NOT A VALID FIT" not in fit.summary()
+    assert_within(fit, SMALL_TRUE)
+
+
+def test_line_outside_the_band_is_not_a_success():
+    # Only the tail of a wide line 30 MHz above a 40 MHz window: the fit puts the resonance
+    # outside the band, which the data cannot locate.
+    w0, gamma = 5.05 * GHz, 20 * MHz
+    line = 1 - 0.5 * gamma / (0.5 * 1.2 * gamma + 1j * (W_SMALL - w0))
+    s21 = BG_SMALL(W_SMALL) * line + noise(np.random.default_rng(3), W_SMALL.size, 1e-3)
+    fit = fit_lorentzian(SpectroscopyData(W_SMALL, s21, convention="engineering", sigma=1e-3))
+    assert fit.converged and not fit.success
+    assert "outside the measured band" in fit.reason
+    assert "NOT A VALID FIT" in fit.summary()
+
+
+def test_singular_covariance_is_not_a_success():
+    # Moving both points of an atom together leaves S21 unchanged: a null direction.
+    rng = np.random.default_rng(4)
+    traces = measured(GIANT, W_GIANT, {"s21": BG_GIANT["s21"]}, rng)
+    data = SpectroscopyData(W_GIANT, **traces, convention="engineering", sigma=SIGMA)
+    fit = fit_device(data, GIANT, ["atoms.A.points[0]", "atoms.A.points[1]"])
+    assert not fit.success
+    assert "singular" in fit.reason
+    assert any("singular Jacobian" in w for w in fit.warnings)
+
+
+@pytest.mark.parametrize("unit", ["mhz", "MHZ", "mHz", "ghz", "Ghz"])
+def test_frequency_units_are_case_sensitive(unit):
+    with pytest.raises(ValueError, match="unit must be one of"):
+        SpectroscopyData.from_arrays(
+            [1.0, 2.0, 3.0], s21=[1, 0.5, 1], unit=unit, convention="physics"
+        )

@@ -17,6 +17,14 @@ Jacobian from central differences evaluated as one batched model call. A :class:
 reports values, standard errors from the covariance (JᵀJ)⁻¹ (scaled by the residual variance when
 σ is not given), correlations, χ², and parametric or residual bootstrap errors on request.
 
+The loaders (:meth:`SpectroscopyData.from_arrays`, ``from_csv``, ``from_touchstone``,
+``from_scattering``) never drop data silently: points out of frequency order are sorted and
+exactly repeated rows dropped with a :class:`UserWarning` that counts them, a frequency repeated
+with different data is refused, and bad files give one-line errors naming the file. The fits
+refuse traces with nothing to fit (all zero, constant, no feature above the noise), and a fit
+whose result is not meaningful (singular covariance, line outside the band or wider than it)
+has ``success`` False with the ``reason``.
+
 Sign convention
 ---------------
 Network analysers and Touchstone files use the engineering convention (time dependence
@@ -37,9 +45,9 @@ Units: frequencies and rates in rad/s, times in s, lengths in m, angles in rad (
 
 from __future__ import annotations
 
-import io
 import math
 import re
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import KW_ONLY, dataclass, field, replace
 from pathlib import Path
@@ -69,7 +77,7 @@ __all__ = [
 
 _TRACES = ("s21", "s11")
 _CONVENTIONS = ("engineering", "physics")
-_FREQUENCY_UNITS = {"hz": Hz, "khz": kHz, "mhz": MHz, "ghz": GHz, "rad/s": 1.0}
+_FREQUENCY_UNITS = {"Hz": Hz, "kHz": kHz, "MHz": MHz, "GHz": GHz, "rad/s": 1.0}
 _CSV_LAYOUTS = ("real,imag", "db,deg", "db,rad", "mag,deg", "mag,rad")
 _BACKGROUND_FIELDS = ("amplitude", "phase", "delay", "slope")
 _DEFAULT_VARY = ("amplitude", "phase", "delay")
@@ -85,12 +93,16 @@ _EDGE_FRACTION = 0.2
 
 
 def _frequency_factor(unit: str) -> float:
-    if not isinstance(unit, str) or unit.strip().lower() not in _FREQUENCY_UNITS:
+    """rad/s per unit of ``unit``: SI prefixes are case-sensitive (``mHz`` is not ``MHz``)."""
+    text = unit.strip() if isinstance(unit, str) else unit
+    if text not in _FREQUENCY_UNITS:
+        near = [u for u in _FREQUENCY_UNITS if isinstance(text, str) and u.lower() == text.lower()]
+        hint = f"; did you mean {near[0]!r}? (units are case-sensitive)" if near else ""
         raise ValueError(
-            f"unit must be one of ['Hz', 'kHz', 'MHz', 'GHz', 'rad/s'], got {unit!r} "
+            f"unit must be one of {list(_FREQUENCY_UNITS)}, got {unit!r}{hint} "
             "(Hz … GHz are ordinary frequencies f, converted to ω = 2πf)"
         )
-    return _FREQUENCY_UNITS[unit.strip().lower()]
+    return _FREQUENCY_UNITS[text]
 
 
 def _complex_trace(value: ArrayLike, name: str, size: int) -> NDArray[np.complex128]:
@@ -115,6 +127,129 @@ def _complex_trace(value: ArrayLike, name: str, size: int) -> NDArray[np.complex
         )
     arr.setflags(write=False)
     return arr
+
+
+def _show_frequencies(values: NDArray[np.float64], unit: str, limit: int = 4) -> str:
+    """The first ``limit`` of ``values`` as text, "and N more" after them."""
+    shown = ", ".join(f"{v:.10g}" for v in values[:limit])
+    more = f" and {values.size - limit} more" if values.size > limit else ""
+    return f"{shown}{more} {unit}"
+
+
+def _order_points(
+    frequencies: ArrayLike,
+    columns: Mapping[str, ArrayLike | None],
+    *,
+    where: str,
+    unit: str,
+) -> tuple[Any, dict[str, Any]]:
+    """Sort user data by frequency and handle repeated frequencies, never silently.
+
+    Parameters
+    ----------
+    frequencies : array_like, shape (P,)
+        In ``unit`` (only used in messages).
+    columns : mapping name → array_like of shape (P, ...) or None
+        Everything that belongs to a point (traces, per-point σ, whole file rows); all are
+        reordered together.
+    where : str
+        Names the data in messages (a file, ``"SpectroscopyData.from_arrays"``).
+    unit : str
+        Unit of ``frequencies`` for messages.
+
+    Returns
+    -------
+    frequencies, columns
+        Sorted, with exactly repeated rows dropped. Sorted inputs, and inputs the constructor
+        will reject anyway (NaN, not numbers), are returned unchanged, for it to report.
+
+    Raises
+    ------
+    ValueError
+        When a frequency appears more than once with different data, or the points to sort
+        have mismatched lengths.
+
+    Warns
+    -----
+    UserWarning
+        When points were out of order (they are sorted) or rows were repeated exactly (the
+        repeats are dropped); the message says how many.
+    """
+    try:
+        freq = np.asarray(frequencies, dtype=float)
+        arrays = {k: np.asarray(v) for k, v in columns.items() if v is not None}
+    except (TypeError, ValueError):
+        return frequencies, dict(columns)
+    n = freq.size
+    if freq.ndim != 1 or n < 2 or not np.all(np.isfinite(freq)) or np.all(np.diff(freq) > 0):
+        return frequencies, dict(columns)
+    for name, a in arrays.items():
+        if a.ndim < 1 or a.shape[0] != n:
+            raise ValueError(
+                f"{where}: {name} has shape {a.shape} but frequencies has {n} points "
+                "(mismatched lengths)"
+            )
+    order = np.argsort(freq, kind="stable")
+    moved = int(np.count_nonzero(order != np.arange(n)))
+    freq = freq[order]
+    arrays = {k: a[order] for k, a in arrays.items()}
+    repeat = np.diff(freq) == 0  # point i + 1 repeats point i
+    dropped = 0
+    if np.any(repeat):
+        differs = np.zeros(n - 1, dtype=bool)
+        for a in arrays.values():
+            same = a[1:] == a[:-1]
+            differs |= ~same.reshape(n - 1, -1).all(axis=1)
+        conflict = np.unique(freq[1:][repeat & differs])
+        if conflict.size:
+            raise ValueError(
+                f"{where}: {conflict.size} frequency value(s) appear more than once with "
+                f"different data ({_show_frequencies(conflict, unit)}); average or remove the "
+                "repeated points (frequencies must be distinct)"
+            )
+        keep = np.concatenate([[True], ~repeat])
+        dropped = int(n - keep.sum())
+        freq = freq[keep]
+        arrays = {k: a[keep] for k, a in arrays.items()}
+        warnings.warn(
+            f"{where}: dropped {dropped} exactly repeated row(s) (same frequency and data); "
+            f"{freq.size} of {n} points kept",
+            UserWarning,
+            stacklevel=3,
+        )
+    if moved:
+        warnings.warn(
+            f"{where}: {moved} of {n} points were out of frequency order; sorted them by "
+            "frequency (every trace and σ moved with its frequency)",
+            UserWarning,
+            stacklevel=3,
+        )
+    out: dict[str, Any] = dict.fromkeys(columns)
+    out.update(arrays)
+    return freq, out
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
+
+
+def _read_text(path: Path, what: str) -> str:
+    """The text of a data file; one-line errors for a missing, empty-named or binary file."""
+    if not path.exists():
+        raise FileNotFoundError(f"no {what} file {str(path)!r} (the path does not exist)")
+    if not path.is_file():
+        raise ValueError(f"{path}: not a {what} file (it is a directory or a special file)")
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("latin-1")  # instrument exports with a ° or µ in a comment
+    bad = _CONTROL.search(text)
+    if bad is not None:
+        raise ValueError(
+            f"{path}: not a text {what} file (character {bad.start()} is the control code "
+            f"{bad.group()!r}: binary data?); expected lines of numbers"
+        )
+    return text
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -161,7 +296,8 @@ class SpectroscopyData:
             raise ValueError(
                 f"{owner}: frequencies must be strictly increasing; frequencies[{i + 1}] = "
                 f"{freq[i + 1]:.10g} ≤ frequencies[{i}] = {freq[i]:.10g} rad/s "
-                "(sort the points and drop repeated frequencies)"
+                "(sort the points and drop repeated frequencies; SpectroscopyData.from_arrays "
+                "sorts them for you)"
             )
         s = object.__setattr__
         s(self, "frequencies", freq)
@@ -255,6 +391,11 @@ class SpectroscopyData:
     ) -> SpectroscopyData:
         """Data from numpy arrays.
 
+        Points out of frequency order are sorted (every trace and a per-point σ with them)
+        with a :class:`UserWarning` saying how many moved; exactly repeated points (same
+        frequency, same values) are dropped with a warning; a frequency repeated with different
+        values is refused. Nothing is dropped silently.
+
         Parameters
         ----------
         frequencies : array_like, shape (P,)
@@ -271,10 +412,27 @@ class SpectroscopyData:
         Returns
         -------
         SpectroscopyData
+
+        Raises
+        ------
+        ValueError
+            For a frequency repeated with different data, and everything the constructor
+            refuses (NaN, mismatched lengths, …).
         """
         factor = _frequency_factor(unit)
-        freq = real_array(frequencies, "frequencies", owner="SpectroscopyData") * factor
-        return cls(freq, s21, s11, convention=convention, sigma=sigma, source=source)
+        freq = real_array(frequencies, "frequencies", owner="SpectroscopyData")
+        freq, columns = _order_points(
+            freq,
+            {"s21": s21, "s11": s11, "sigma": sigma if np.ndim(sigma) == 1 else None},
+            where="SpectroscopyData.from_arrays",
+            unit=unit.strip(),
+        )
+        if columns["sigma"] is not None:
+            sigma = columns["sigma"]
+        freq = np.asarray(freq, dtype=float) * factor
+        return cls(
+            freq, columns["s21"], columns["s11"], convention=convention, sigma=sigma, source=source
+        )
 
     @classmethod
     def from_scattering(
@@ -286,6 +444,9 @@ class SpectroscopyData:
         source: str = "giantatoms.scattering",
     ) -> SpectroscopyData:
         """Data from a :class:`~giantatoms.spectroscopy.Scattering` without batch axes.
+
+        Probe frequencies out of order are sorted, exactly repeated points dropped (each with a
+        :class:`UserWarning`), as for :meth:`from_arrays`.
 
         Parameters
         ----------
@@ -307,9 +468,16 @@ class SpectroscopyData:
                 f"result must have no batch axes (S21 of shape (P,)), got {np.shape(result.s21)}"
             )
         chosen = {choice(t, "traces", _TRACES): getattr(result, t) for t in traces}
-        return cls(
-            result.probe_frequencies, convention="physics", sigma=sigma, source=source, **chosen
+        freq, columns = _order_points(
+            result.probe_frequencies,
+            {**chosen, "sigma": sigma if np.ndim(sigma) == 1 else None},
+            where="SpectroscopyData.from_scattering",
+            unit="rad/s",
         )
+        ordered_sigma = columns.pop("sigma")
+        if ordered_sigma is not None:
+            sigma = ordered_sigma
+        return cls(freq, convention="physics", sigma=sigma, source=source, **columns)
 
     @classmethod
     def from_csv(
@@ -327,8 +495,11 @@ class SpectroscopyData:
     ) -> SpectroscopyData:
         """Read a CSV (or whitespace-separated) table of frequency and complex traces.
 
-        Lines starting with ``#`` or ``!`` are comments. If the first other line is not all
-        numbers it is a header, and columns may then be named by their header entry.
+        Lines starting with ``#`` or ``!`` are comments. If the first other line has no numeric
+        field it is a header, and columns may then be named by their header entry. Every other
+        line must hold the same number of fields, all numbers. Rows out of frequency order are
+        sorted and exactly repeated rows dropped, each with a :class:`UserWarning`; a frequency
+        repeated with different values is refused (see :meth:`from_arrays`).
 
         Parameters
         ----------
@@ -351,34 +522,63 @@ class SpectroscopyData:
         Returns
         -------
         SpectroscopyData
+
+        Raises
+        ------
+        FileNotFoundError
+            When ``path`` does not exist (the message names it).
+        ValueError
+            One line naming the file (and line and column) for an empty or binary file, a
+            non-numeric field, a ragged row, a repeated frequency with different data, and
+            whatever the constructor refuses.
         """
         if not isinstance(layout, str):
             raise TypeError(f"layout must be a string such as 'real,imag', got {layout!r}")
         layout_key = choice(layout.replace(" ", ""), "layout", _CSV_LAYOUTS)
+        factor = _frequency_factor(unit)
         if s21_columns is None and s11_columns is None:
             s21_columns = (1, 2)
         path = Path(path)
-        lines = [
-            line
-            for line in path.read_text(encoding="utf-8").splitlines()
+        rows = [
+            (number, line)
+            for number, line in enumerate(_read_text(path, "CSV").splitlines(), start=1)
             if line.strip() and not line.lstrip().startswith(("#", "!"))
         ]
-        if not lines:
-            raise ValueError(f"{path}: no data lines (only comments or blank lines)")
+        if not rows:
+            raise ValueError(
+                f"{path}: no data lines (the file is empty or holds only comments); expected "
+                "rows of frequency and trace columns"
+            )
         if delimiter is None:
-            delimiter = next((d for d in (",", ";", "\t") if d in lines[0]), None)
+            delimiter = next((d for d in (",", ";", "\t") if d in rows[0][1]), None)
+
+        def fields(line: str) -> list[str]:
+            return [x.strip().strip("\"'") for x in line.split(delimiter)]
+
         header: list[str] | None = None
-        first = [x.strip().strip("\"'") for x in lines[0].split(delimiter)]
-        try:
-            [float(x) for x in first]
-        except ValueError:
-            header, lines = [x.lower() for x in first], lines[1:]
-        if not lines:
+        first = fields(rows[0][1])
+        if not any(_is_number(x) for x in first):
+            header, rows = [x.lower() for x in first], rows[1:]
+        if not rows:
             raise ValueError(f"{path}: the file has a header but no data rows")
-        try:
-            table = np.loadtxt(io.StringIO("\n".join(lines)), delimiter=delimiter, ndmin=2)
-        except ValueError as exc:
-            raise ValueError(f"{path}: cannot read the numbers ({exc})") from exc
+        width = len(fields(rows[0][1]))
+        table = np.empty((len(rows), width))
+        for r, (number, line) in enumerate(rows):
+            values = fields(line)
+            if len(values) != width:
+                raise ValueError(
+                    f"{path}, line {number}: {len(values)} fields, but the first data row has "
+                    f"{width} (every row needs the same columns)"
+                )
+            for c, x in enumerate(values):
+                if not _is_number(x):
+                    hint = (
+                        " (a header row may not hold numbers)" if r == 0 and header is None else ""
+                    )
+                    raise ValueError(
+                        f"{path}, line {number}, column {c}: {x!r} is not a number{hint}"
+                    )
+                table[r, c] = float(x)
 
         def column(spec: int | str) -> NDArray[np.float64]:
             if isinstance(spec, str):
@@ -387,6 +587,8 @@ class SpectroscopyData:
                 if spec.strip().lower() not in header:
                     raise ValueError(f"{path}: no column {spec!r} in the header {header}")
                 spec = header.index(spec.strip().lower())
+            if isinstance(spec, bool) or not isinstance(spec, (int, np.integer)):
+                raise TypeError(f"columns are 0-based integers or header names, got {spec!r}")
             if not -table.shape[1] <= spec < table.shape[1]:
                 raise ValueError(f"{path}: column {spec} out of range ({table.shape[1]} columns)")
             return table[:, spec]
@@ -404,8 +606,26 @@ class SpectroscopyData:
                 magnitude = 10.0 ** (a / 20.0) if layout_key.startswith("db") else a
                 phase = np.deg2rad(b) if layout_key.endswith("deg") else b
                 traces[name] = magnitude * np.exp(1j * phase)
-        freq = column(frequency_column) * _frequency_factor(unit)
-        return cls(freq, convention=convention, sigma=sigma, source=str(path), **traces)
+        # Repeats are judged on whole rows, so a column not read still tells rows apart.
+        freq, ordered = _order_points(
+            column(frequency_column),
+            {**traces, "row": table, "sigma": sigma if np.ndim(sigma) == 1 else None},
+            where=str(path),
+            unit=unit.strip(),
+        )
+        if ordered["sigma"] is not None:
+            sigma = ordered["sigma"]
+        traces = {name: ordered[name] for name in traces}
+        try:
+            return cls(
+                np.asarray(freq) * factor,
+                convention=convention,
+                sigma=sigma,
+                source=str(path),
+                **traces,
+            )
+        except ValueError as exc:
+            raise ValueError(f"{path}: {exc}") from exc
 
     @classmethod
     def from_touchstone(
@@ -416,11 +636,19 @@ class SpectroscopyData:
         convention: str = "engineering",
         sigma: ArrayLike | None = None,
     ) -> SpectroscopyData:
-        """Read a Touchstone file (.s1p, .s2p) through scikit-rf.
+        """Read a Touchstone file (.s1p, .s2p, … ; version 1 or 2).
+
+        Version-1 S-parameter files are parsed here, keeping every data row: scikit-rf reads a
+        2-port row whose frequency is lower than the one before as the start of the noise
+        block and drops the rest of the network data. Rows out of frequency order are sorted and
+        exactly repeated rows dropped, each with a :class:`UserWarning`; a frequency repeated
+        with different values is refused. Version-2 files and Y/Z/G/H parameters are read by
+        scikit-rf, and the point count is checked against the file.
 
         Parameters
         ----------
         path : str or Path
+            Named ``*.sNp`` (N ports), or ``*.ts`` for version 2.
         parameters : {"s21", "s11"} or sequence of them
             Which S-parameters to read (port 1 = the left end of the waveguide).
         convention : {"engineering", "physics"}
@@ -430,22 +658,24 @@ class SpectroscopyData:
         Returns
         -------
         SpectroscopyData
+
+        Raises
+        ------
+        FileNotFoundError
+            When ``path`` does not exist (the message names it).
+        ValueError
+            One line naming the file (and line) for an empty or binary file, a data line whose
+            column count does not fit the port count (e.g. 1-port data in a ``.s2p``), a
+            non-numeric field, a bad option line, a repeated frequency with different data,
+            and whatever the constructor refuses.
         """
-        try:
-            import skrf
-        except ImportError as exc:  # pragma: no cover - depends on the environment
-            raise ImportError(
-                "reading Touchstone files needs scikit-rf: pip install 'giantatoms[fit]'"
-            ) from exc
         names = [parameters] if isinstance(parameters, str) else list(parameters)
         names = [choice(p, "parameters", _TRACES) for p in names]
         if not names:
             raise ValueError("parameters must name at least one of 's21', 's11'")
         path = Path(path)
-        if not path.is_file():
-            raise FileNotFoundError(f"no Touchstone file {path}")
-        network = skrf.Network(str(path))
-        s = np.asarray(network.s)
+        text = _read_text(path, "Touchstone")
+        frequencies, s, unit = _read_touchstone(path, text)
         ports = s.shape[-1]
         traces = {}
         for name in names:
@@ -453,13 +683,202 @@ class SpectroscopyData:
             if max(i, j) >= ports:
                 raise ValueError(f"{path}: {name} needs a 2-port file, this one has {ports} port")
             traces[name] = s[:, i, j]
-        return cls(
-            np.asarray(network.f, dtype=float) * Hz,
-            convention=convention,
-            sigma=sigma,
-            source=str(path),
-            **traces,
+        freq, ordered = _order_points(
+            frequencies,
+            {**traces, "row": s, "sigma": sigma if np.ndim(sigma) == 1 else None},
+            where=str(path),
+            unit=unit,
         )
+        if ordered["sigma"] is not None:
+            sigma = ordered["sigma"]
+        traces = {name: ordered[name] for name in traces}
+        try:
+            return cls(
+                np.asarray(freq, dtype=float) * _TOUCHSTONE_UNITS[unit.lower()] * Hz,
+                convention=convention,
+                sigma=sigma,
+                source=str(path),
+                **traces,
+            )
+        except ValueError as exc:
+            raise ValueError(f"{path}: {exc}") from exc
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+# --------------------------------------------------------------------------------------------
+# Touchstone
+# --------------------------------------------------------------------------------------------
+
+_TOUCHSTONE_UNITS = {"hz": 1.0, "khz": 1e3, "mhz": 1e6, "ghz": 1e9}
+_TOUCHSTONE_FORMATS = ("ri", "ma", "db")
+_TOUCHSTONE_EXTENSION = re.compile(r"\.[sygzh](\d+)p$", re.IGNORECASE)
+
+
+def _read_touchstone(path: Path, text: str) -> tuple[NDArray[np.float64], NDArray, str]:
+    """Frequencies (in the file's unit), S matrices (F, N, N) and that unit, every row kept.
+
+    Version-1 S-parameter files are parsed line by line: each frequency point of a 1- or
+    2-port file is one line of 1 + 2N² numbers, of more ports 1 + 2N² numbers over several
+    lines; a 2-port file may end with a noise block of 5-number lines, which is skipped.
+    Version-2 files (a ``[Version]`` keyword) and Y/Z/G/H parameters go through scikit-rf,
+    with the point count checked against the file.
+    """
+    match = _TOUCHSTONE_EXTENSION.search(path.name)
+    lines = list(enumerate(text.splitlines(), start=1))
+    keyword = any(line.lstrip().startswith("[") for _, line in lines)
+    if match is None and not (path.suffix.lower() == ".ts" or keyword):
+        raise ValueError(
+            f"{path}: not a Touchstone file name; expected the extension .sNp (N ports: .s1p, "
+            ".s2p, …) or .ts"
+        )
+    if not any(line.split("!", 1)[0].strip() for _, line in lines):
+        raise ValueError(
+            f"{path}: empty Touchstone file (no option line and no data rows); expected "
+            "'# <unit> S <format> R <ohms>' and one line per frequency"
+        )
+    if keyword or match is None:
+        return _read_touchstone_with_skrf(path, text)
+    ports = int(match.group(1))
+    if ports < 1:
+        raise ValueError(f"{path}: a Touchstone file has at least one port, the name says 0")
+    unit, parameter, layout = "ghz", "s", "ma"
+    per_point = 1 + 2 * ports * ports
+    records: list[list[float]] = []
+    current: list[float] = []
+    first_line = 0
+    option_seen = noise = False
+    for number, line in lines:
+        body = line.split("!", 1)[0].strip()
+        if not body:
+            continue
+        if body.startswith("#"):
+            if not option_seen:
+                unit, parameter, layout = _touchstone_options(path, number, body)
+                option_seen = True
+            continue
+        tokens = body.split()
+        for column, token in enumerate(tokens):
+            if not _is_number(token):
+                raise ValueError(
+                    f"{path}, line {number}, field {column}: {token!r} is not a number "
+                    "(Touchstone data lines hold only numbers)"
+                )
+        values = [float(t) for t in tokens]
+        if ports <= 2:
+            if noise or (ports == 2 and records and len(values) == 5):
+                noise = True  # the noise parameters after the network data of a 2-port
+                if len(values) != 5:
+                    raise ValueError(
+                        f"{path}, line {number}: {len(values)} numbers in the noise-parameter "
+                        "block, which has 5 per line (network data must come first)"
+                    )
+                continue
+            if len(values) != per_point:
+                raise ValueError(
+                    f"{path}, line {number}: {len(values)} numbers, but a {ports}-port "
+                    f"Touchstone data line has {per_point} (frequency + {ports * ports} complex "
+                    f"values); is the extension .s{ports}p right for this file?"
+                )
+            records.append(values)
+            continue
+        if not current:
+            first_line = number
+        current.extend(values)
+        if len(current) > per_point:
+            raise ValueError(
+                f"{path}, line {number}: the frequency point starting on line {first_line} runs "
+                f"over its {per_point} numbers (frequency + {ports * ports} complex values for "
+                f"{ports} ports); is the extension .s{ports}p right for this file?"
+            )
+        if len(current) == per_point:
+            records.append(current)
+            current = []
+    if current:
+        raise ValueError(
+            f"{path}: the last frequency point (from line {first_line}) has {len(current)} of "
+            f"its {per_point} numbers; the file is truncated or its port count is wrong"
+        )
+    if not records:
+        raise ValueError(f"{path}: no data rows (only the option line and comments)")
+    if parameter != "s":
+        return _read_touchstone_with_skrf(path, text, expected=len(records))
+    table = np.array(records)
+    a, b = table[:, 1::2], table[:, 2::2]
+    if layout == "ri":
+        flat = a + 1j * b
+    else:
+        magnitude = 10.0 ** (a / 20.0) if layout == "db" else a
+        flat = magnitude * np.exp(1j * np.deg2rad(b))
+    s = flat.reshape(-1, ports, ports)
+    if ports == 2:  # version 1 writes a 2-port as S11 S21 S12 S22
+        s = s.transpose(0, 2, 1)
+    return table[:, 0], s, _touchstone_unit_name(unit)
+
+
+def _touchstone_unit_name(unit: str) -> str:
+    return {"hz": "Hz", "khz": "kHz", "mhz": "MHz", "ghz": "GHz"}[unit]
+
+
+def _touchstone_options(path: Path, number: int, line: str) -> tuple[str, str, str]:
+    """Frequency unit, parameter and format of an option line ``# GHz S MA R 50``."""
+    unit, parameter, layout = "ghz", "s", "ma"
+    tokens = line[1:].lower().split()
+    i = 0
+    while i < len(tokens):
+        token = tokens[i]
+        if token in _TOUCHSTONE_UNITS:
+            unit = token
+        elif token in ("s", "y", "z", "g", "h"):
+            parameter = token
+        elif token in _TOUCHSTONE_FORMATS:
+            layout = token
+        elif token == "r" and i + 1 < len(tokens) and _is_number(tokens[i + 1]):
+            i += 1
+        else:
+            raise ValueError(
+                f"{path}, line {number}: unknown entry {token!r} in the option line; expected "
+                "'# <Hz|kHz|MHz|GHz> <S|Y|Z|G|H> <RI|MA|DB> R <ohms>'"
+            )
+        i += 1
+    return unit, parameter, layout
+
+
+def _read_touchstone_with_skrf(
+    path: Path, text: str, expected: int | None = None
+) -> tuple[NDArray[np.float64], NDArray, str]:
+    """Read through scikit-rf; refuse when it returns fewer points than the file holds."""
+    try:
+        from skrf.io.touchstone import Touchstone
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError(
+            f"{path}: reading Touchstone version 2 or Y/Z/G/H parameters needs scikit-rf: "
+            "pip install 'giantatoms[fit]'"
+        ) from exc
+    try:
+        touchstone = Touchstone(str(path))
+        frequencies = np.asarray(touchstone.f, dtype=float)
+        s = np.asarray(touchstone.s, dtype=complex)
+    except Exception as exc:  # a third-party parser: report any failure as bad file content
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ValueError(f"{path}: not a readable Touchstone file ({message})") from exc
+    if frequencies.size == 0 or s.ndim != 3:
+        raise ValueError(f"{path}: no network data rows")
+    declared = re.search(r"^\s*\[number of frequencies\]\s*(\d+)", text, re.I | re.M)
+    if expected is None and declared is not None:
+        expected = int(declared.group(1))
+    if expected is not None and frequencies.size != expected:
+        raise ValueError(
+            f"{path}: scikit-rf read {frequencies.size} frequency points but the file holds "
+            f"{expected}; refusing to drop data silently (check the row order and noise block)"
+        )
+    return frequencies, s, "Hz"
 
 
 # --------------------------------------------------------------------------------------------
@@ -590,9 +1009,11 @@ def _edge_phase_slope_delay(
     phase = np.unwrap(np.angle(z))
     rows = np.flatnonzero(edges)
     left = rows < z.size // 2
-    design = np.column_stack([left, ~left, w[rows] - w.mean()]).astype(float)
+    x = w[rows] - w.mean()
+    unit = float(np.max(np.abs(x))) or 1.0  # a well-conditioned design matrix
+    design = np.column_stack([left, ~left, x / unit]).astype(float)
     coefficients, *_ = np.linalg.lstsq(design, phase[rows], rcond=None)
-    return float(-coefficients[2])
+    return float(-coefficients[2] / unit)
 
 
 def remove_background(
@@ -873,6 +1294,7 @@ def _least_squares(
                 )
     if not solution.success:
         warnings.append(f"the optimiser did not converge: {solution.message}")
+    reasons = _implausible(problem, values, w, targets, covariance, chi2)
 
     # Background phases are only defined modulo 2π: report them in (−π, π].
     for i, name in enumerate(names):
@@ -893,13 +1315,62 @@ def _least_squares(
         noise=float(np.sqrt(noise2)) if not sigma_known else float(np.sqrt(np.mean(data.sigma**2))),
         noise_estimated=not sigma_known,
         residual_rms=float(np.sqrt(np.mean(squares))),
-        success=bool(solution.success),
+        success=bool(solution.success) and not reasons,
+        converged=bool(solution.success),
         message=str(solution.message),
+        reason="; ".join(reasons),
         warnings=tuple(warnings),
         n_evaluations=int(solution.nfev),
         data=data,
         _problem=fitted,
     )
+
+
+def _implausible(
+    problem: _Problem,
+    values: NDArray[np.float64],
+    w: NDArray[np.float64],
+    targets: Sequence[NDArray[np.complex128]],
+    covariance: NDArray[np.float64],
+    chi2: float,
+) -> list[str]:
+    """Why a fit the optimiser finished is still not a result (empty when it is one).
+
+    Non-finite values or χ², a singular covariance (some combination of parameters is not
+    determined), a background amplitude driven to zero (the model is zero, not a line) and,
+    for the line shapes, a resonance outside the measured band or a full width Γ + Γ_nr wider
+    than the band.
+    """
+    reasons = []
+    if not np.all(np.isfinite(values)) or not math.isfinite(chi2):
+        reasons.append("the parameters or χ² are not finite")
+    if not np.all(np.isfinite(covariance)):
+        reasons.append(
+            "the covariance is singular (infinite errors): the data do not determine every "
+            "parameter (see the warnings)"
+        )
+    index = {n: i for i, n in enumerate(problem.names)}
+    for t, target in zip(problem.traces, targets, strict=True):
+        amplitude = values[index[f"{t}.amplitude"]]
+        if amplitude <= 1e-9 * float(np.max(np.abs(target))):
+            reasons.append(
+                f"the {t} background amplitude went to {amplitude:.3g}: the model is zero"
+            )
+    if problem.kind in ("lorentzian", "fano"):
+        low, high = float(w[0]), float(w[-1])
+        frequency = values[index["frequency"]]
+        width = values[index["radiative_rate"]] + values[index["nonradiative_rate"]]
+        if not low <= frequency <= high:
+            reasons.append(
+                f"the resonance ({frequency / GHz:.9g} GHz) is outside the measured band "
+                f"({low / GHz:.9g}–{high / GHz:.9g} GHz)"
+            )
+        if width > high - low:
+            reasons.append(
+                f"the full linewidth (Γ + Γ_nr)/2π = {width / MHz:.4g} MHz is wider than the "
+                f"measured span {(high - low) / MHz:.4g} MHz"
+            )
+    return reasons
 
 
 def _frozen(a: NDArray) -> NDArray:
@@ -942,9 +1413,16 @@ class FitResult:
     residual_rms : float
         sqrt(mean |model − data|²) over points and traces (≈ √2 σ for a good fit).
     success : bool
-        Whether the optimiser converged.
+        Whether the fit is a result: the optimiser converged *and* the result passed the
+        sanity checks (finite values and covariance, no background amplitude at zero; for the
+        line shapes, the resonance inside the measured band and Γ + Γ_nr narrower than it).
+        ``reason`` says why not.
+    converged : bool
+        Whether the optimiser converged (``success`` also needs the sanity checks).
     message : str
         The optimiser's message.
+    reason : str
+        Why ``success`` is False ("" when it is True).
     warnings : tuple of str
         Parameters at bounds, near-degenerate pairs, unconstrained combinations.
     n_evaluations : int
@@ -965,7 +1443,9 @@ class FitResult:
     noise_estimated: bool
     residual_rms: float
     success: bool
+    converged: bool
     message: str
+    reason: str
     warnings: tuple[str, ...]
     n_evaluations: int
     data: SpectroscopyData
@@ -1152,10 +1632,12 @@ class FitResult:
         )
         lines += [
             goodness,
-            f"  {'converged' if self.success else 'NOT converged'} after "
+            f"  {'converged' if self.converged else 'NOT converged'} after "
             f"{self.n_evaluations} evaluations: {self.message}",
-            "  (frequencies and rates as ordinary frequencies: value/2π)",
         ]
+        if not self.success:
+            lines.append(f"  NOT A VALID FIT: {self.reason}")
+        lines.append("  (frequencies and rates as ordinary frequencies: value/2π)")
         lines += [f"  warning: {w}" for w in self.warnings]
         return "\n".join(lines)
 
@@ -1283,6 +1765,57 @@ def _guess_resonance(
     return float(w[i]), float(radiative), float(nonradiative), float(gamma2)
 
 
+def _noise_level(data: SpectroscopyData, u: NDArray[np.complex128]) -> float:
+    """σ per real/imaginary component: the given one, else from second differences of ``u``.
+
+    For complex Gaussian noise of σ per component, |u[i−1] − 2u[i] + u[i+1]| is Rayleigh
+    distributed with scale √6·σ, median √6·√(2 ln 2)·σ ≈ 2.884σ; the median ignores the few
+    points where a resonance curves the trace. ``u`` should have the cable delay removed.
+    """
+    if data.sigma is not None:
+        return float(np.median(data.sigma))
+    if u.size < 8:
+        return 0.0
+    second = u[:-2] - 2.0 * u[1:-1] + u[2:]
+    return float(np.median(np.abs(second)) / (math.sqrt(6.0) * math.sqrt(2.0 * math.log(2.0))))
+
+
+def _require_feature(data: SpectroscopyData, trace: str, fit: str) -> None:
+    """Refuse a trace with nothing to fit: all zero, constant, or no feature above the noise.
+
+    The trace, with the cable delay from its edge phase slope removed, is compared with its
+    mean: the largest deviation must exceed σ·(√(2 ln P) + 1.5), above which P points of pure
+    complex Gaussian noise reach with probability ≈ P·exp(−1.5·√(2 ln P)) (≈ 0.2 % for 400),
+    and 1e-9 of the largest |S| (a constant trace without noise).
+    """
+    z = data._engineering(trace)
+    w = data.frequencies
+    scale = float(np.max(np.abs(z)))
+    if scale == 0:
+        raise ValueError(
+            f"{fit}: {trace} is zero at every point ({data.n_points} points"
+            f"{', ' + data.source if data.source else ''}); there is no line to fit"
+        )
+    delay = _edge_phase_slope_delay(w, z, _edges(z.size)) if z.size >= 4 else 0.0
+    u = z * np.exp(1j * (w - w.mean()) * delay)
+    deviation = float(np.max(np.abs(u - np.mean(u))))
+    sigma = _noise_level(data, u)
+    threshold = sigma * (math.sqrt(2.0 * math.log(z.size)) + 1.5)
+    if deviation <= max(threshold, 1e-9 * scale):
+        if deviation <= 1e-9 * scale:
+            what = f"constant (|{trace}| = {scale:.6g} everywhere, no variation)"
+        else:
+            origin = "given" if data.sigma is not None else "estimated from the scatter"
+            what = (
+                f"featureless: its largest deviation from the mean, {deviation:.3g}, is within "
+                f"the noise (σ = {sigma:.3g}, {origin}; needs > {threshold:.3g})"
+            )
+        raise ValueError(
+            f"{fit}: {trace} is {what} over {data.n_points} points; there is no resonance to "
+            "fit in this band (check the frequency window and the trace)"
+        )
+
+
 def _lineshape_problem(
     data: SpectroscopyData,
     fano: bool,
@@ -1303,6 +1836,7 @@ def _lineshape_problem(
     if background is not None and not isinstance(background, Background):
         raise TypeError(f"background must be a Background, got {background!r}")
     vary = _vary_set(vary_background, ("s21",))
+    _require_feature(data, "s21", "fit_fano" if fano else "fit_lorentzian")
     w = data.frequencies
     span = w[-1] - w[0]
     reference = 0.5 * (w[0] + w[-1])
@@ -1755,6 +2289,14 @@ def fit_device(
         )
     base = _prepare_device(device, specs)
     vary = _vary_set(vary_background, traces)
+    n_obs, n_free = 2 * data.n_points * len(traces), len(specs) + len(vary)
+    if n_obs <= n_free:
+        raise ValueError(
+            f"not enough data: {n_obs} real residuals ({data.n_points} points × {len(traces)} "
+            f"trace(s) × re/im) for {n_free} free parameters"
+        )
+    for t in traces:
+        _require_feature(data, t, "fit_device")
     per_trace = _backgrounds_per_trace(background, traces)
     reference = 0.5 * (w[0] + w[-1])
     span = max(w[-1] - w[0], 1e-9 * reference)
