@@ -8,17 +8,28 @@ driven-dissipative protocol declared in a TOML file) and ``spectrum`` (simulate 
 waveguide spectroscopy). Quantities are given with their units (``4.6GHz``, ``2 MHz``,
 ``30us``, ``-130dBm``); human output uses GHz for frequencies, MHz for rates (γ/2π), µs for
 times and dBm; ``--json`` prints only machine-readable JSON with the unit in each key name.
-Bad input exits with status 2 and a one-line message; ``--debug`` shows the traceback.
+
+Errors are one line on stderr, ``giantatoms: error: COMMAND: message``, and nothing on stdout
+beyond what was printed before the failure. Exit status: 0 success; 2 bad input (a usage
+error, a value the package rejects, a missing or unreadable input file, an input path that is
+a directory or a file where the other is expected); 1 any other failure (out of memory, an
+I/O or permission error, a failure inside a solver or a third-party loader, a bug); 130
+interrupted (Ctrl-C). Warnings issued before a failure are folded into that line.
+``--debug`` (before or after the command) or the environment variable ``GIANTATOMS_DEBUG=1``
+shows the traceback instead.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
+import os
 import re
 import sys
 import time
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -119,7 +130,17 @@ def _readout_model(args: argparse.Namespace) -> Any:
     if args.readout and args.confusion:
         raise ValueError("give either --readout or --confusion, not both")
     if args.confusion:
-        matrix = np.loadtxt(args.confusion, delimiter=",", comments="#")
+        path = Path(args.confusion)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)  # loadtxt's "input contained no data"
+                matrix = np.loadtxt(path, delimiter=",", comments="#", ndmin=2)
+        except UnicodeDecodeError as exc:
+            raise _not_text(path, "confusion-matrix CSV", exc) from None
+        except ValueError as exc:
+            raise ValueError(f"--confusion {path}: {_one_line(exc)}") from None
+        if matrix.size == 0:
+            raise ValueError(f"--confusion {path}: no numbers (expected a 4×4 CSV matrix)")
         return ReadoutModel.from_confusion(matrix, rows=args.confusion_rows)
     if args.readout:
         try:
@@ -145,7 +166,10 @@ def _tomography(args: argparse.Namespace) -> int:
     )
 
     readout = _readout_model(args)
-    data = TomographyData.from_csv(args.file, readout=readout)
+    try:
+        data = TomographyData.from_csv(args.file, readout=readout)
+    except UnicodeDecodeError as exc:
+        raise _not_text(args.file, "counts CSV", exc) from None
     phases = None
     if args.phases:
         try:
@@ -308,7 +332,10 @@ def _with_unit(value: float, units: str) -> str:
 def _sweep(args: argparse.Namespace) -> int:
     from giantatoms.sweeps import SweepSpec, run_sweep
 
-    spec, run = SweepSpec.from_toml(args.file)
+    try:
+        spec, run = SweepSpec.from_toml(args.file)
+    except UnicodeDecodeError as exc:
+        raise _not_text(args.file, "sweep TOML", exc) from None
     allowed = {"executor", "workers", "store", "retries", "overwrite"}
     unknown = sorted(set(run) - allowed)
     if unknown:
@@ -382,7 +409,7 @@ class _Parser(argparse.ArgumentParser):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._negative_number_matcher = re.compile(
-            r"^-(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?(?:\s*[A-Za-zµ/]+)?$|^-inf(?:\s*[A-Za-z]+)?$"
+            r"^-(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?(?:\s*[A-Za-zµμ/]+)?$|^-inf(?:\s*[A-Za-z]+)?$"
         )
 
     def error(self, message: str) -> Any:  # type: ignore[override]
@@ -997,6 +1024,8 @@ def _read_protocol_file(source: str | Path) -> dict[str, Any]:
         raise ValueError(f"protocol file {str(path)!r} does not exist") from None
     except IsADirectoryError:
         raise ValueError(f"protocol file {str(path)!r} is a directory") from None
+    except UnicodeDecodeError as exc:
+        raise _not_text(path, "protocol TOML", exc) from None
     except tomllib.TOMLDecodeError as exc:
         raise ValueError(f"{path}: not valid TOML: {exc}") from None
     _check_keys(data, (*_PROTOCOL_TOP, "drive", "protocol"), str(path))
@@ -1561,7 +1590,11 @@ def _parser() -> argparse.ArgumentParser:
         prog="giantatoms",
         description="Driven-dissipative entanglement of giant atoms in waveguide QED.",
     )
-    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        help="show the traceback on errors instead of one line (also: GIANTATOMS_DEBUG=1)",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     rep = sub.add_parser(
@@ -1651,6 +1684,13 @@ def _parser() -> argparse.ArgumentParser:
     pre.set_defaults(func=_presets)
 
     _add_physics_commands(sub)
+    for command in sub.choices.values():  # --debug also after the command name
+        command.add_argument(
+            "--debug",
+            action="store_true",
+            default=argparse.SUPPRESS,
+            help="show the traceback on errors (also: GIANTATOMS_DEBUG=1)",
+        )
     return parser
 
 
@@ -1829,26 +1869,160 @@ def _add_physics_commands(sub: Any) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit status."""
-    parser = _parser()
+    """Run the command line; returns the exit status.
+
+    0 on success, 2 for bad input, 1 for any other failure and 130 when interrupted; each
+    failure is one line on stderr (see the module docstring). With ``--debug`` or
+    ``GIANTATOMS_DEBUG=1`` the exception propagates with its traceback instead.
+    """
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = _debug_from_environment() or "--debug" in argv
+    command: str | None = None
+    # Warnings are held back while the command runs: on success they are shown afterwards,
+    # on failure folded into the one error line.
+    with warnings.catch_warnings(record=not debug) as caught:
+        try:
+            args = _parser().parse_args(argv)
+            command = args.command
+            debug = _debug_from_environment() or bool(getattr(args, "debug", False))
+            status = int(args.func(args))
+        except _UsageError as exc:
+            _report(None, _one_line(exc), caught)
+            return 2
+        except KeyboardInterrupt:
+            if debug:
+                raise
+            _report(command, "interrupted", None)
+            return 130
+        except Exception as exc:
+            if debug:
+                raise
+            if isinstance(exc, BrokenPipeError) and _stdout_closed():
+                return 1  # the reader went away (e.g. `| head`): nothing more to say
+            status, message = _describe_failure(exc, command)
+            _report(command, message, caught)
+            return status
+    for w in caught or ():
+        warnings.showwarning(w.message, w.category, w.filename, w.lineno, w.file, w.line)
+    return status
+
+
+_INPUT_PATH_ERRORS = (FileNotFoundError, IsADirectoryError, NotADirectoryError, FileExistsError)
+
+
+def _debug_from_environment() -> bool:
+    value = os.environ.get("GIANTATOMS_DEBUG", "").strip().lower()
+    return value not in ("", "0", "false", "no", "off")
+
+
+_MEMORY_HINTS = {
+    "reproduce": "try --fast",
+    "sweep": "use a smaller grid (fewer points per axis) or a smaller chunk_size",
+    "couplings": "use fewer --points",
+    "spectrum": "use fewer --points",
+    "tomography": "use fewer --bootstrap samples",
+    "protocol": "ask for fewer times (a smaller num)",
+}
+
+
+def _describe_failure(exc: Exception, command: str | None) -> tuple[int, str]:
+    """Exit status and one-line message of an exception that ended a command."""
+    name = _public_name(type(exc))
+    if isinstance(exc, UnicodeDecodeError):
+        return 2, f"not a text file (binary data?): {_one_line(exc)}"
+    if isinstance(exc, _INPUT_PATH_ERRORS):
+        return 2, _os_message(exc)
+    if isinstance(exc, ValueError | TypeError):
+        return 2, _one_line(exc)
+    if isinstance(exc, MemoryError):
+        detail = f" ({_one_line(exc)})" if str(exc).strip() else ""
+        hint = _MEMORY_HINTS.get(command or "", "use fewer points")
+        return 1, f"MemoryError: out of memory{detail}; {hint}"
+    if isinstance(exc, OSError):
+        return 1, f"{name}: {_os_message(exc)}"
+    if isinstance(exc, ImportError):
+        return 1, f"{name}: {_one_line(exc)}"
+    return 1, f"{name}: {_one_line(exc)} (run with --debug for the traceback)"
+
+
+def _public_name(cls: type) -> str:
+    """The class's name, or its first public base's (numpy's _ArrayMemoryError: MemoryError)."""
+    for base in cls.__mro__:
+        if not base.__name__.startswith("_"):
+            return base.__name__
+    return cls.__name__  # pragma: no cover - BaseException is public
+
+
+def _os_message(exc: OSError) -> str:
+    """An OSError as 'PATH: reason', naming the path the operating system reported."""
+    if exc.strerror:  # "[Errno 13] Permission denied: 'x'" → "x: Permission denied"
+        reason = " ".join(str(exc.strerror).split())
+        if exc.filename is None:
+            return reason
+        paths = str(exc.filename)
+        if exc.filename2 is not None:
+            paths += f" -> {exc.filename2}"
+        return f"{paths}: {reason}"
+    message = _one_line(exc)
+    if exc.filename is not None and str(exc.filename) not in message:
+        message = f"{exc.filename}: {message}"
+    return message
+
+
+def _not_text(path: str | Path, what: str, exc: UnicodeDecodeError) -> ValueError:
+    """The error for a binary file where a text file is expected."""
+    byte = exc.object[exc.start : exc.start + 1]
+    where = f"byte {byte[0]:#04x} at offset {exc.start}" if byte else f"offset {exc.start}"
+    return ValueError(
+        f"{path}: not a text {what} file (binary data?): {where} is not {exc.encoding}"
+    )
+
+
+def _report(command: str | None, message: str, caught: list[Any] | None) -> None:
+    """Print the one error line on stderr, with the warnings issued before it folded in."""
+    seen: list[str] = []
+    for w in caught or ():
+        text = _one_line(w.message) if isinstance(w.message, BaseException) else str(w.message)
+        text = " ".join(text.split())
+        if text and text not in seen:
+            seen.append(text)
+    if seen:
+        shown = "; ".join(seen[:3]) + (f"; … ({len(seen) - 3} more)" if len(seen) > 3 else "")
+        message += f" (after {'a warning' if len(seen) == 1 else 'warnings'}: {shown})"
+    where = f"{command}: " if command else ""
+    with contextlib.suppress(OSError, ValueError):
+        sys.stdout.flush()  # what the command printed comes before the error
+    print(f"giantatoms: error: {where}{message}", file=sys.stderr)
+
+
+def _stdout_closed() -> bool:
+    """Whether stdout is a pipe whose reader has gone (then stdout goes to the null device).
+
+    Python flushes stdout at exit; pointing it at the null device keeps that from failing
+    again with a second broken-pipe message. Where ``select.poll`` is missing, False.
+    """
+    import select
+
     try:
-        args = parser.parse_args(argv)
-    except _UsageError as exc:
-        print(f"giantatoms: error: {_one_line(exc)}", file=sys.stderr)
-        return 2
-    try:
-        return int(args.func(args))
-    except (ValueError, TypeError, OSError, RuntimeError, ImportError) as exc:
-        if args.debug:
-            raise
-        print(f"giantatoms: error: {_one_line(exc)}", file=sys.stderr)
-        return 2
+        fd = sys.stdout.fileno()
+        poller = select.poll()
+        poller.register(fd, select.POLLOUT)
+        closed = any(event & select.POLLERR for _, event in poller.poll(0))
+        if closed:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), fd)
+    except (OSError, ValueError, AttributeError):
+        return False
+    return closed
 
 
 def _one_line(exc: BaseException) -> str:
     """The exception's message on one line (multi-line messages joined with '; ')."""
-    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-    return "; ".join(lines) or type(exc).__name__
+    try:
+        text = str(exc)
+    except Exception:  # a broken __str__ must not turn the one line into a traceback
+        text = ""
+    lines = [" ".join(line.split()) for line in text.splitlines() if line.strip()]
+    return "; ".join(lines) or _public_name(type(exc))
 
 
 if __name__ == "__main__":  # pragma: no cover
