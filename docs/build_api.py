@@ -15,28 +15,28 @@ import inspect
 import sys
 from pathlib import Path
 
-#: Modules in the order of the package's layers (PHYSICS → measurements → experiments).
+#: Modules in the order of the package's layers (model → solvers → measure → … → experiments).
 MODULES = (
     ("giantatoms.units", "Units at the edges"),
-    ("giantatoms.device", "Device: waveguide, atoms, drive"),
-    ("giantatoms.io", "Device files (TOML)"),
-    ("giantatoms.presets", "Packaged devices"),
-    ("giantatoms.couplings", "Couplings: rates, exchange, Lamb shifts, operating points"),
-    ("giantatoms.lindblad", "Master equation"),
-    ("giantatoms.liouvillian", "Liouvillians"),
-    ("giantatoms.steady_state", "Steady states"),
-    ("giantatoms.gap", "Liouvillian gap"),
-    ("giantatoms.evolution", "Time evolution"),
-    ("giantatoms.metrics", "Metrics"),
-    ("giantatoms.spectroscopy", "Spectroscopy"),
-    ("giantatoms.flux", "Flux-tunable transmons"),
-    ("giantatoms.coherence", "Coherence experiments"),
+    ("giantatoms.model.device", "Device: waveguide, atoms, drive"),
+    ("giantatoms.model.io", "Device files (TOML)"),
+    ("giantatoms.model.presets", "Packaged devices"),
+    ("giantatoms.model.couplings", "Couplings: rates, exchange, Lamb shifts, operating points"),
+    ("giantatoms.model.flux", "Flux-tunable transmons"),
+    ("giantatoms.model.lindblad", "Master equation"),
+    ("giantatoms.solvers.liouvillian", "Liouvillians"),
+    ("giantatoms.solvers.steady_state", "Steady states"),
+    ("giantatoms.solvers.gap", "Liouvillian gap"),
+    ("giantatoms.solvers.evolution", "Time evolution"),
+    ("giantatoms.measure.metrics", "Metrics"),
+    ("giantatoms.measure.spectroscopy", "Spectroscopy"),
+    ("giantatoms.measure.coherence", "Coherence experiments"),
+    ("giantatoms.measure.tomography", "Tomography and readout"),
     ("giantatoms.fitting", "Fitting measured spectroscopy"),
-    ("giantatoms.tomography", "Tomography and readout"),
     ("giantatoms.protocols", "Protocols in time"),
     ("giantatoms.sweeps", "Sweeps and optimisation"),
     ("giantatoms.plotting", "Figures"),
-    ("giantatoms.experiment", "The experiment end to end"),
+    ("giantatoms.experiments.reproduce", "The experiment end to end"),
 )
 
 HEADER = """\

@@ -7,19 +7,19 @@ import pytest
 
 from giantatoms import presets
 from giantatoms.cli import main
-from giantatoms.couplings import (
+from giantatoms.fitting import SpectroscopyData
+from giantatoms.measure.metrics import bell_fidelity, concurrence, excited_population, purity
+from giantatoms.measure.spectroscopy import scattering
+from giantatoms.model.couplings import (
     decoherence_free_frequencies,
     entangling_operating_point,
     perfect_correlation_frequencies,
 )
-from giantatoms.device import Drive
-from giantatoms.fitting import SpectroscopyData
-from giantatoms.gap import liouvillian_gap
-from giantatoms.lindblad import master_equation
-from giantatoms.metrics import bell_fidelity, concurrence, excited_population, purity
+from giantatoms.model.device import Drive
+from giantatoms.model.lindblad import master_equation
 from giantatoms.protocols import driven_dissipative, run_protocol
-from giantatoms.spectroscopy import scattering
-from giantatoms.steady_state import steady_state
+from giantatoms.solvers.gap import liouvillian_gap
+from giantatoms.solvers.steady_state import steady_state
 from giantatoms.units import GHz, MHz, ns, us
 
 
@@ -465,8 +465,8 @@ def test_debug_shows_traceback():
 
 
 def _counts_file(tmp_path, readout):
-    from giantatoms.metrics import bell_state
-    from giantatoms.tomography import simulate_counts
+    from giantatoms.measure.metrics import bell_state
+    from giantatoms.measure.tomography import simulate_counts
 
     psi = bell_state("psi-")
     rho = 0.9 * np.outer(psi, psi.conj()) + 0.1 * np.eye(4) / 4
@@ -476,7 +476,11 @@ def _counts_file(tmp_path, readout):
 
 
 def test_tomography_command_matches_the_library(tmp_path, capsys):
-    from giantatoms.tomography import ReadoutModel, TomographyData, bell_fidelity_with_errors
+    from giantatoms.measure.tomography import (
+        ReadoutModel,
+        TomographyData,
+        bell_fidelity_with_errors,
+    )
 
     readout = ReadoutModel.from_fidelities(0.98, 0.95)
     path = _counts_file(tmp_path, readout)

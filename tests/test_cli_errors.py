@@ -188,32 +188,38 @@ def _raiser(exc):
 # command → (the function it calls, patched to fail; its argv built from the files)
 COMMANDS = {
     "reproduce": (
-        "giantatoms.experiment.reproduce",
+        "giantatoms.experiments.reproduce.reproduce",
         lambda f: ["reproduce", "--fast", "--no-figures", "--quiet", "--out", str(f["tmp"])],
     ),
     "sweep": (
         "giantatoms.sweeps.run_sweep",
         lambda f: ["sweep", str(f["sweep.toml"]), "--quiet", "--store", str(f["tmp"] / "s.zarr")],
     ),
-    "couplings": ("giantatoms.device.Device.couplings", lambda f: ["couplings", "--points", "3"]),
+    "couplings": (
+        "giantatoms.model.device.Device.couplings",
+        lambda f: ["couplings", "--points", "3"],
+    ),
     "steady": (
-        "giantatoms.steady_state.steady_state",
+        "giantatoms.solvers.steady_state.steady_state",
         lambda f: ["steady", "--power", "-130dBm", "--detuning", "1MHz"],
     ),
     "protocol": (
         "giantatoms.protocols.run_protocol",
         lambda f: ["protocol", str(f["protocol.toml"])],
     ),
-    "spectrum": ("giantatoms.spectroscopy.scattering", lambda f: ["spectrum", "--points", "3"]),
+    "spectrum": (
+        "giantatoms.measure.spectroscopy.scattering",
+        lambda f: ["spectrum", "--points", "3"],
+    ),
     "spectrum --fit": (
         "giantatoms.fitting.SpectroscopyData.from_touchstone",
         lambda f: ["spectrum", "--fit", str(f["spectrum.s2p"])],
     ),
     "tomography": (
-        "giantatoms.tomography.bell_fidelity_with_errors",
+        "giantatoms.measure.tomography.bell_fidelity_with_errors",
         lambda f: ["tomography", str(f["counts.csv"]), "--bootstrap", "2"],
     ),
-    "presets": ("giantatoms.presets.names", lambda f: ["presets", "list"]),
+    "presets": ("giantatoms.model.presets.names", lambda f: ["presets", "list"]),
 }
 
 
@@ -237,7 +243,7 @@ def test_out_of_memory_hint_names_the_option(files, capsys, monkeypatch):
     _patch(monkeypatch, "giantatoms.sweeps.run_sweep", _raiser(MemoryError()))
     line = one_line_error(capsys, COMMANDS["sweep"][1](files), 1)
     assert "chunk_size" in line and "smaller grid" in line
-    _patch(monkeypatch, "giantatoms.spectroscopy.scattering", _raiser(MemoryError()))
+    _patch(monkeypatch, "giantatoms.measure.spectroscopy.scattering", _raiser(MemoryError()))
     assert "fewer --points" in one_line_error(capsys, COMMANDS["spectrum"][1](files), 1)
 
 
@@ -275,7 +281,7 @@ def test_exceptions_from_deep_inside(files, capsys, monkeypatch, command, exc, n
 def test_multi_line_messages_are_folded(files, capsys, monkeypatch):
     _patch(
         monkeypatch,
-        "giantatoms.device.Device.couplings",
+        "giantatoms.model.device.Device.couplings",
         _raiser(RuntimeError("first line\n\n  second\n")),
     )
     line = one_line_error(capsys, ["couplings", "--points", "3"], 1)
@@ -287,17 +293,18 @@ def test_exception_without_message_and_with_a_broken_str(files, capsys, monkeypa
         def __str__(self):
             raise ValueError("no message for you")
 
-    _patch(monkeypatch, "giantatoms.presets.names", _raiser(Broken()))
+    _patch(monkeypatch, "giantatoms.model.presets.names", _raiser(Broken()))
     assert "presets: Broken: Broken (run with --debug" in one_line_error(
         capsys, ["presets", "list"], 1
     )
-    _patch(monkeypatch, "giantatoms.presets.names", _raiser(AssertionError()))
+    _patch(monkeypatch, "giantatoms.model.presets.names", _raiser(AssertionError()))
     assert "AssertionError: AssertionError" in one_line_error(capsys, ["presets", "list"], 1)
 
 
 def test_broken_pipe_elsewhere_is_reported(capsys, monkeypatch):
     # Not stdout's reader going away (capsys' stdout is fine): an ordinary I/O failure.
-    _patch(monkeypatch, "giantatoms.presets.names", _raiser(BrokenPipeError(32, "Broken pipe")))
+    broken = _raiser(BrokenPipeError(32, "Broken pipe"))
+    _patch(monkeypatch, "giantatoms.model.presets.names", broken)
     assert "BrokenPipeError: Broken pipe" in one_line_error(capsys, ["presets", "list"], 1)
 
 
@@ -323,7 +330,7 @@ def _warn_then(result_or_exc):
 
 
 def test_warnings_before_a_failure_are_folded_into_the_line(capsys, monkeypatch):
-    _patch(monkeypatch, "giantatoms.presets.names", _warn_then(ValueError("too few points")))
+    _patch(monkeypatch, "giantatoms.model.presets.names", _warn_then(ValueError("too few points")))
     line = one_line_error(capsys, ["presets", "list"], 2)
     assert line == (
         "giantatoms: error: presets: too few points (after a warning: dropped 4 repeated rows)"
@@ -333,7 +340,7 @@ def test_warnings_before_a_failure_are_folded_into_the_line(capsys, monkeypatch)
 def test_warnings_of_a_successful_run_are_still_shown(capsys, monkeypatch):
     from giantatoms import presets
 
-    _patch(monkeypatch, "giantatoms.presets.names", _warn_then(presets.names()))
+    _patch(monkeypatch, "giantatoms.model.presets.names", _warn_then(presets.names()))
     with pytest.warns(UserWarning, match="dropped 4 repeated rows"):
         assert main(["presets", "list"]) == 0
     assert "sequential_pair" in capsys.readouterr().out

@@ -18,7 +18,7 @@ from mpl_toolkits.mplot3d import Axes3D  # noqa: E402
 
 import giantatoms as ga  # noqa: E402
 from giantatoms import plotting  # noqa: E402
-from giantatoms.metrics import bell_state  # noqa: E402
+from giantatoms.measure.metrics import bell_state  # noqa: E402
 from giantatoms.protocols import driven_dissipative, run_protocol  # noqa: E402
 from giantatoms.units import GHz, MHz, us  # noqa: E402
 

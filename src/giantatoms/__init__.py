@@ -1,44 +1,21 @@
 """giantatoms: driven-dissipative entanglement of giant atoms in waveguide QED.
 
 The public API is what this module re-exports. Internal units are rad/s and seconds; use
-:mod:`giantatoms.units` at the edges. Conventions: see ``docs/conventions.md`` and PHYSICS.md.
+:mod:`giantatoms.units` at the edges. Conventions: see ``docs/conventions.md``.
+
+The package is layered, one sub-package per layer, imports pointing down only (checked in CI
+by import-linter; see ``docs/architecture.md``): :mod:`units` → :mod:`model` → :mod:`solvers`
+→ :mod:`measure` → :mod:`fitting` / :mod:`protocols` → :mod:`sweeps` / :mod:`plotting` →
+:mod:`experiments` → :mod:`cli`. The modules that lived at the top level before the layers
+(``giantatoms.device``, ``giantatoms.metrics``, …) are still importable under their old
+names: they are the same module objects, registered below.
 """
 
-from giantatoms import (
-    coherence,
-    fitting,
-    flux,
-    plotting,
-    presets,
-    protocols,
-    sweeps,
-    tomography,
-    units,
-)
-from giantatoms.coherence import (
-    CoherenceTimes,
-    DecayFit,
-    EchoResult,
-    RamseyResult,
-    T1Result,
-    coherence_times,
-    echo_experiment,
-    fit_exponential_decay,
-    fit_gaussian_exponential_decay,
-    ramsey_experiment,
-    t1_experiment,
-)
-from giantatoms.couplings import (
-    Couplings,
-    OperatingPoint,
-    correlation,
-    decoherence_free_frequencies,
-    drive_amplitudes,
-    entangling_operating_point,
-    perfect_correlation_frequencies,
-)
-from giantatoms.device import Atom, Device, Drive, Waveguide
-from giantatoms.evolution import Evolution, evolve, evolve_constant
+import importlib as _importlib
+import sys as _sys
+
+from giantatoms import fitting, plotting, protocols, sweeps, units
+from giantatoms._version import __version__
 from giantatoms.fitting import (
     Background,
     Bootstrap,
@@ -51,11 +28,21 @@ from giantatoms.fitting import (
     remove_background,
     remove_cable_delay,
 )
-from giantatoms.flux import TunableTransmon
-from giantatoms.gap import LiouvillianGap, liouvillian_gap
-from giantatoms.lindblad import MasterEquation, master_equation
-from giantatoms.liouvillian import liouvillian
-from giantatoms.metrics import (
+from giantatoms.measure import coherence, tomography
+from giantatoms.measure.coherence import (
+    CoherenceTimes,
+    DecayFit,
+    EchoResult,
+    RamseyResult,
+    T1Result,
+    coherence_times,
+    echo_experiment,
+    fit_exponential_decay,
+    fit_gaussian_exponential_decay,
+    ramsey_experiment,
+    t1_experiment,
+)
+from giantatoms.measure.metrics import (
     bell_fidelity,
     bell_state,
     concurrence,
@@ -67,9 +54,33 @@ from giantatoms.metrics import (
     populations,
     purity,
 )
+from giantatoms.measure.spectroscopy import Modes, Scattering, scattering, single_excitation_modes
+from giantatoms.measure.tomography import (
+    ReadoutModel,
+    TomographyData,
+    TomographyResult,
+    bell_fidelity_with_errors,
+    reconstruct,
+    simulate_counts,
+)
+from giantatoms.model import flux, presets
+from giantatoms.model.couplings import (
+    Couplings,
+    OperatingPoint,
+    correlation,
+    decoherence_free_frequencies,
+    drive_amplitudes,
+    entangling_operating_point,
+    perfect_correlation_frequencies,
+)
+from giantatoms.model.device import Atom, Device, Drive, Waveguide
+from giantatoms.model.flux import TunableTransmon
+from giantatoms.model.lindblad import MasterEquation, master_equation
 from giantatoms.protocols import Protocol, ProtocolResult, Ramp, Segment, run_protocol
-from giantatoms.spectroscopy import Modes, Scattering, scattering, single_excitation_modes
-from giantatoms.steady_state import (
+from giantatoms.solvers.evolution import Evolution, evolve, evolve_constant
+from giantatoms.solvers.gap import LiouvillianGap, liouvillian_gap
+from giantatoms.solvers.liouvillian import liouvillian
+from giantatoms.solvers.steady_state import (
     DenseSolver,
     DirectSolver,
     IterativeSolver,
@@ -78,16 +89,35 @@ from giantatoms.steady_state import (
     steady_state,
 )
 from giantatoms.sweeps import optimize, sweep
-from giantatoms.tomography import (
-    ReadoutModel,
-    TomographyData,
-    TomographyResult,
-    bell_fidelity_with_errors,
-    reconstruct,
-    simulate_counts,
-)
 
-__version__ = "0.1.0"
+#: Where the modules of the flat layout went (old name under ``giantatoms`` → new module).
+MOVED_MODULES: dict[str, str] = {
+    "device": "giantatoms.model.device",
+    "couplings": "giantatoms.model.couplings",
+    "io": "giantatoms.model.io",
+    "operators": "giantatoms.model.operators",
+    "flux": "giantatoms.model.flux",
+    "lindblad": "giantatoms.model.lindblad",
+    "presets": "giantatoms.model.presets",
+    "liouvillian": "giantatoms.solvers.liouvillian",
+    "steady_state": "giantatoms.solvers.steady_state",
+    "gap": "giantatoms.solvers.gap",
+    "evolution": "giantatoms.solvers.evolution",
+    "metrics": "giantatoms.measure.metrics",
+    "tomography": "giantatoms.measure.tomography",
+    "spectroscopy": "giantatoms.measure.spectroscopy",
+    "coherence": "giantatoms.measure.coherence",
+    "experiment": "giantatoms.experiments.reproduce",
+}
+# ``import giantatoms.metrics`` and ``from giantatoms.device import Device`` keep working: the
+# old names are aliases of the moved modules (attributes only where no function has the name,
+# e.g. ``giantatoms.steady_state`` stays the function, as before).
+for _old, _new in MOVED_MODULES.items():
+    _module = _importlib.import_module(_new)
+    _sys.modules.setdefault(f"giantatoms.{_old}", _module)
+    if _old not in globals():
+        globals()[_old] = _module
+del _old, _new, _module
 
 __all__ = [
     "Atom",

@@ -60,8 +60,8 @@ class _Progress:
 
 
 def _load_device(args: argparse.Namespace) -> Any:
-    from giantatoms import presets
-    from giantatoms.device import Device
+    from giantatoms.model import presets
+    from giantatoms.model.device import Device
 
     if args.device is not None:
         return Device.from_toml(Path(args.device))
@@ -69,7 +69,7 @@ def _load_device(args: argparse.Namespace) -> Any:
 
 
 def _reproduce(args: argparse.Namespace) -> int:
-    from giantatoms.experiment import reproduce
+    from giantatoms.experiments.reproduce import reproduce
 
     device = _load_device(args)
     figures = not args.no_figures
@@ -103,7 +103,7 @@ def _reproduce(args: argparse.Namespace) -> int:
             f"{r['quantity']:<{width}} | {r['paper']:>12} | {r['simulation']:>{sim}} | {r['note']}"
         )
     print("\n[R]: depends on reconstructed parameters (see the preset's assumptions and ")
-    print("giantatoms.experiment.ASSUMPTIONS).")
+    print("giantatoms.experiments.reproduce.ASSUMPTIONS).")
     print(f"\nwritten to {args.out}: " + ", ".join(p.name for p in written))
     print(f"total {elapsed:.1f} s")
     return 0
@@ -125,7 +125,7 @@ def _assumption_overrides(items: Sequence[str] | None) -> dict[str, float]:
 
 def _readout_model(args: argparse.Namespace) -> Any:
     """The readout model of the ``tomography`` command, or None."""
-    from giantatoms.tomography import ReadoutModel
+    from giantatoms.measure.tomography import ReadoutModel
 
     if args.readout and args.confusion:
         raise ValueError("give either --readout or --confusion, not both")
@@ -159,7 +159,7 @@ def _readout_model(args: argparse.Namespace) -> Any:
 
 
 def _tomography(args: argparse.Namespace) -> int:
-    from giantatoms.tomography import (
+    from giantatoms.measure.tomography import (
         OUTCOMES,
         TomographyData,
         bell_fidelity_with_errors,
@@ -257,7 +257,7 @@ def _tomography(args: argparse.Namespace) -> int:
 
 
 def _presets(args: argparse.Namespace) -> int:
-    from giantatoms import presets
+    from giantatoms.model import presets
 
     if args.action == "list":
         if args.json:
@@ -551,7 +551,10 @@ def _operating_point(
     The perfect-correlation frequency is the one in ``band`` (default ±5 % about the pair's
     mean bare frequency, as the library's) nearest that mean frequency.
     """
-    from giantatoms.couplings import entangling_operating_point, perfect_correlation_frequencies
+    from giantatoms.model.couplings import (
+        entangling_operating_point,
+        perfect_correlation_frequencies,
+    )
     from giantatoms.units import GHz
 
     i, j = pair
@@ -606,7 +609,7 @@ def _ghz_list(values: Any) -> str:
 
 
 def _couplings(args: argparse.Namespace) -> int:
-    from giantatoms.couplings import (
+    from giantatoms.model.couplings import (
         decoherence_free_frequencies,
         perfect_correlation_frequencies,
     )
@@ -769,17 +772,17 @@ _TARGETS = ("auto", "psi-", "psi+", "phi+", "phi-")
 
 
 def _steady(args: argparse.Namespace) -> int:
-    from giantatoms.device import Drive
-    from giantatoms.gap import liouvillian_gap
-    from giantatoms.lindblad import master_equation
-    from giantatoms.metrics import (
+    from giantatoms.measure.metrics import (
         bell_fidelity,
         concurrence,
         excited_population,
         populations,
         purity,
     )
-    from giantatoms.steady_state import steady_state
+    from giantatoms.model.device import Drive
+    from giantatoms.model.lindblad import master_equation
+    from giantatoms.solvers.gap import liouvillian_gap
+    from giantatoms.solvers.steady_state import steady_state
     from giantatoms.units import GHz, MHz, us
 
     device = _load_device(args)
@@ -1126,8 +1129,8 @@ def _instant(value: Any, where: str) -> str | float:
 
 
 def _protocol_device(spec: dict[str, Any], args: argparse.Namespace) -> tuple[Any, str]:
-    from giantatoms import presets
-    from giantatoms.device import Device
+    from giantatoms.model import presets
+    from giantatoms.model.device import Device
 
     if args.device is not None or args.preset is not None:
         return _load_device(args), args.device or args.preset
@@ -1384,7 +1387,7 @@ def _spectrum(args: argparse.Namespace) -> int:
 
 
 def _spectrum_simulate(args: argparse.Namespace) -> int:
-    from giantatoms.spectroscopy import scattering
+    from giantatoms.measure.spectroscopy import scattering
     from giantatoms.units import GHz, MHz
 
     device = _load_device(args)
@@ -1622,7 +1625,7 @@ def _parser() -> argparse.ArgumentParser:
         action="append",
         metavar="KEY=VALUE",
         help="override a reconstruction assumption [R], e.g. readout_fidelity_e=0.9 or "
-        "ramp_time_ns=20 (keys: giantatoms.experiment.ASSUMPTIONS; repeatable)",
+        "ramp_time_ns=20 (keys: giantatoms.experiments.reproduce.ASSUMPTIONS; repeatable)",
     )
     rep.add_argument("--json", action="store_true", help="print the summary as JSON")
     rep.add_argument("--quiet", action="store_true", help="no progress display")
@@ -1635,7 +1638,7 @@ def _parser() -> argparse.ArgumentParser:
         "XX…ZZ or gate pairs such as X90:mY90) with readout-error mitigation, and the Bell "
         "fidelity with a parametric-bootstrap error bar.",
     )
-    tom.add_argument("file", help="counts CSV (giantatoms.tomography.TomographyData.to_csv)")
+    tom.add_argument("file", help="counts CSV (giantatoms.TomographyData.to_csv)")
     tom.add_argument(
         "--readout", help="assignment fidelities 'Fg,Fe' (both qubits) or 'FgA,FeA,FgB,FeB'"
     )

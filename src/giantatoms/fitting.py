@@ -6,7 +6,7 @@ Two levels of model (PHYSICS.md §7):
   (t = 1 − (Γ/2)/(Γ₂ − iΔ)) and :func:`fit_fano` (the same with a complex coupling, the
   impedance-mismatch angle θ of the "diameter correction" method);
 * parameter extraction — :func:`fit_device` evaluates :func:`giantatoms.scattering` (linear
-  response) for a :class:`~giantatoms.device.Device` whose named quantities float: atom
+  response) for a :class:`~giantatoms.model.device.Device` whose named quantities float: atom
   frequencies, per-point rates, point spacing or phase, intrinsic loss, dephasing, chirality,
   phase velocity.
 
@@ -58,8 +58,8 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import optimize, stats
 
 from giantatoms._validation import choice, real_array
-from giantatoms.device import Device
-from giantatoms.spectroscopy import Scattering, scattering
+from giantatoms.measure.spectroscopy import Scattering, scattering
+from giantatoms.model.device import Device
 from giantatoms.units import GHz, Hz, MHz, kHz, ns, us
 
 __all__ = [
@@ -443,7 +443,7 @@ class SpectroscopyData:
         sigma: ArrayLike | None = None,
         source: str = "giantatoms.scattering",
     ) -> SpectroscopyData:
-        """Data from a :class:`~giantatoms.spectroscopy.Scattering` without batch axes.
+        """Data from a :class:`~giantatoms.measure.spectroscopy.Scattering` without batch axes.
 
         Probe frequencies out of order are sorted, exactly repeated points dropped (each with a
         :class:`UserWarning`), as for :meth:`from_arrays`.

@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-    from giantatoms.device import Device
+    from giantatoms.model.device import Device
     from giantatoms.protocols import Protocol
 
 __all__ = [
@@ -195,7 +195,10 @@ def plot_rates(
     -------
     matplotlib.figure.Figure
     """
-    from giantatoms.couplings import decoherence_free_frequencies, perfect_correlation_frequencies
+    from giantatoms.model.couplings import (
+        decoherence_free_frequencies,
+        perfect_correlation_frequencies,
+    )
 
     try:
         low, high = (float(b) for b in band)
@@ -449,7 +452,7 @@ def plot_line_fits(dataset: Any, *, axes: Sequence[Axes] | None = None) -> Figur
     dataset : xarray.Dataset
         With dims ``atom`` and ``flux_frequency`` (GHz) and variables ``radiative_rate``,
         ``radiative_rate_fit``, ``lamb_shift``, ``lamb_shift_fit`` (MHz), as the
-        ``"spectroscopy"`` dataset of :func:`giantatoms.experiment.reproduce`.
+        ``"spectroscopy"`` dataset of :func:`giantatoms.experiments.reproduce.reproduce`.
     axes : two matplotlib Axes, optional
         Where to draw Γ/2π and the Lamb shift.
 
@@ -602,7 +605,7 @@ def plot_fidelity_map(
           coordinates' ``units`` (and ``long_name``) attributes;
         * a mapping with ``"power_dbm"`` (dBm), ``"detuning_mhz"`` (MHz) or ``"detuning"``
           (rad/s) and ``variable`` of shape (n_power, n_detuning), such as the ``"map"`` of
-          :func:`giantatoms.experiment.reproduce_steady_state`;
+          :func:`giantatoms.experiments.reproduce.reproduce_steady_state`;
         * a tuple ``(power_dbm, detuning, values)``: dBm shape (n_power,), rad/s shape
           (n_detuning,), shape (n_power, n_detuning).
     variable : str
@@ -820,7 +823,7 @@ def _basis_labels(d: int, labels: Sequence[str] | str | None) -> list[str]:
 
 def _target_matrix(target: Any, d: int) -> NDArray[np.complex128]:
     """Target density matrix (d, d) from a Bell name, a state vector or a matrix."""
-    from giantatoms.metrics import bell_state
+    from giantatoms.measure.metrics import bell_state
 
     levels = math.isqrt(d)
     if isinstance(target, str):

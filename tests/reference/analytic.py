@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from giantatoms.device import Atom, Device, Waveguide
+from giantatoms.model.device import Atom, Device, Waveguide
 
 V = 1.2e8  # m/s
 

@@ -1,6 +1,6 @@
 """Random Lindblad models shared by the solver tests (Liouvillian, steady state, gap).
 
-Every model is a :class:`~giantatoms.lindblad.MasterEquation` built directly from arrays (no
+Every model is a :class:`~giantatoms.model.lindblad.MasterEquation` built directly from arrays (no
 geometry): a random Hermitian Hamiltonian, amplitude damping on every atom (so the steady state
 is unique) and a few dense random jump operators. Rates are physical (2π × MHz, in rad/s) so
 that unit-dependent bugs show up.
@@ -12,8 +12,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from giantatoms.lindblad import MasterEquation
-from giantatoms.operators import embed, lowering
+from giantatoms.model.lindblad import MasterEquation
+from giantatoms.model.operators import embed, lowering
 
 MHZ = 2 * np.pi * 1e6  # rad/s
 
@@ -127,7 +127,7 @@ def random_giant_pair(
     T1 = 5–30 µs, T2 ≤ 2·T1, thermal occupation ≤ 0.05 and, for ``levels=3``, a small
     anharmonicity of −(30–60) MHz (so that a time-dependent reference solver stays fast).
     """
-    from giantatoms.device import Atom, Device, Waveguide
+    from giantatoms.model.device import Atom, Device, Waveguide
 
     order = rng.permutation(4) if rng.uniform() < 0.5 else np.arange(4)
     positions = np.sort(rng.uniform(0.0, 0.3, size=4))[order]  # m

@@ -6,12 +6,12 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from giantatoms._validation import choice, real_array
-from giantatoms.couplings import (
+from giantatoms.model.couplings import (
     OperatingPoint,
     decoherence_free_frequencies,
     entangling_operating_point,
 )
-from giantatoms.device import Device, Drive
+from giantatoms.model.device import Device, Drive
 from giantatoms.protocols._segments import Protocol, Ramp, Segment
 
 __all__ = ["AFTER_DRIVE", "driven_dissipative", "nearest_df_frequencies"]

@@ -21,7 +21,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from giantatoms._validation import real_array
-from giantatoms.device import Device
+from giantatoms.model.device import Device
 from giantatoms.protocols._runner import (
     FRAMES,
     ProtocolResult,

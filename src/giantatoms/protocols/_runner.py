@@ -27,11 +27,11 @@ Numerics
 --------
 Constant segments: exact exponentials (one eigendecomposition per point reused for every save
 time; undriven segments split into excitation-number sectors). Time-dependent segments: the
-fourth-order Magnus integrator with step doubling of :mod:`giantatoms.evolution`, with the
-generator assembled from fixed superoperators (see :mod:`giantatoms._affine`). Systems with
-d² > 400 use sparse Krylov ``expm_multiply`` point by point, for constant and time-dependent
-segments alike. Segment durations that differ across the batch are handled by running each
-distinct set of durations as its own vectorised group.
+fourth-order Magnus integrator with step doubling of :mod:`giantatoms.solvers.evolution`, with
+the generator assembled from fixed superoperators (see :mod:`giantatoms.protocols._affine`).
+Systems with d² > 400 use sparse Krylov ``expm_multiply`` point by point, for constant and
+time-dependent segments alike. Segment durations that differ across the batch are handled by
+running each distinct set of durations as its own vectorised group.
 """
 
 from __future__ import annotations
@@ -46,10 +46,14 @@ import numpy as np
 import scipy.sparse.linalg as spla
 from numpy.typing import ArrayLike, NDArray
 
-from giantatoms._affine import RealGeneratorBasis
-from giantatoms._builder import assemble
-from giantatoms.device import Device
-from giantatoms.evolution import (
+from giantatoms.measure.metrics import bell_fidelity, concurrence, populations
+from giantatoms.model._builder import assemble
+from giantatoms.model.device import Device
+from giantatoms.model.lindblad import MasterEquation, device_terms
+from giantatoms.model.operators import number
+from giantatoms.protocols._affine import RealGeneratorBasis
+from giantatoms.protocols._segments import Protocol, Segment
+from giantatoms.solvers.evolution import (
     _GAUSS_NODES,
     AUTO_DENSE_MAX,
     DEFAULT_MAX_CONDITION,
@@ -60,16 +64,12 @@ from giantatoms.evolution import (
     magnus_loop,
     propagate_constant_real,
 )
-from giantatoms.lindblad import MasterEquation, device_terms
-from giantatoms.liouvillian import (
+from giantatoms.solvers.liouvillian import (
     _blas_single_thread,
     default_threads,
     sparse_liouvillian,
     state_diagnostics,
 )
-from giantatoms.metrics import bell_fidelity, concurrence, populations
-from giantatoms.operators import number
-from giantatoms.protocols._segments import Protocol, Segment
 
 __all__ = ["ProtocolResult", "initial_state", "master_equation_at", "run_protocol"]
 

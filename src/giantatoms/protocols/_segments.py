@@ -23,7 +23,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from giantatoms._validation import choice, real_array
-from giantatoms.device import Drive
+from giantatoms.model.device import Drive
 
 __all__ = ["Constant", "FunctionWaveform", "Protocol", "Ramp", "Sampled", "Segment", "Waveform"]
 

@@ -14,13 +14,13 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from giantatoms.device import Device, Drive
-from giantatoms.evolution import Evolution, evolve_constant
-from giantatoms.gap import LiouvillianGap, liouvillian_gap
-from giantatoms.lindblad import master_equation
-from giantatoms.metrics import bell_fidelity
+from giantatoms.measure.metrics import bell_fidelity
+from giantatoms.model.device import Device, Drive
+from giantatoms.model.lindblad import master_equation
 from giantatoms.protocols._runner import initial_state as product_state
-from giantatoms.steady_state import SteadyState, steady_state
+from giantatoms.solvers.evolution import Evolution, evolve_constant
+from giantatoms.solvers.gap import LiouvillianGap, liouvillian_gap
+from giantatoms.solvers.steady_state import SteadyState, steady_state
 
 __all__ = ["Stabilisation", "stabilisation"]
 

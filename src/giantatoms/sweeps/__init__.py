@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from giantatoms.device import Device
+from giantatoms.model.device import Device
 from giantatoms.sweeps._evaluate import extra_coordinates, variables
 from giantatoms.sweeps._execute import ProcessExecutor, Progress, run_chunks
 from giantatoms.sweeps._optimize import OptimizationResult, optimize
@@ -306,7 +306,7 @@ def sweep(
         spec = device
     else:
         if isinstance(device, str):
-            from giantatoms import presets
+            from giantatoms.model import presets
 
             device = presets.load(device)
         if axes is None:

@@ -1,12 +1,12 @@
 """Compute one chunk of a sweep as batched calls of the lower layers.
 
 A chunk is a contiguous range of flat grid points. Its parameter values become array fields of
-one :class:`~giantatoms.device.Device` and one :class:`~giantatoms.device.Drive` (batch axis =
-the chunk's points), so the master equations, steady states, gaps and spectra of the whole chunk
-are each one vectorised call. Protocol runs are grouped by their segment durations (one batched
-``run_protocol`` call per distinct set). If a batched call raises, the chunk is evaluated point
-by point and the points that still raise are recorded as failed with the error message: a
-failure never takes the chunk's other points with it.
+one :class:`~giantatoms.model.device.Device` and one :class:`~giantatoms.model.device.Drive`
+(batch axis = the chunk's points), so the master equations, steady states, gaps and spectra of
+the whole chunk are each one vectorised call. Protocol runs are grouped by their segment
+durations (one batched ``run_protocol`` call per distinct set). If a batched call raises, the
+chunk is evaluated point by point and the points that still raise are recorded as failed with
+the error message: a failure never takes the chunk's other points with it.
 """
 
 from __future__ import annotations
@@ -18,18 +18,18 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
-from giantatoms.couplings import entangling_operating_point
-from giantatoms.device import Device, Drive, Waveguide
-from giantatoms.gap import liouvillian_gap
-from giantatoms.lindblad import master_equation
-from giantatoms.metrics import (
+from giantatoms.measure.metrics import (
     RHO_ATOL,
     bell_fidelity,
     concurrence,
     excited_population,
     purity,
 )
-from giantatoms.steady_state import steady_state
+from giantatoms.model.couplings import entangling_operating_point
+from giantatoms.model.device import Device, Drive, Waveguide
+from giantatoms.model.lindblad import master_equation
+from giantatoms.solvers.gap import liouvillian_gap
+from giantatoms.solvers.steady_state import steady_state
 
 if TYPE_CHECKING:
     from giantatoms.sweeps._spec import SweepSpec
@@ -253,7 +253,7 @@ def _correlation_frequencies(spec: SweepSpec, values: dict[str, NDArray]) -> NDA
 
     The perfect-correlation frequency nearest the pair's mean bare frequency (±5 %).
     """
-    from giantatoms.couplings import perfect_correlation_frequencies
+    from giantatoms.model.couplings import perfect_correlation_frequencies
 
     geometry = [p.path for p in spec.parameters.values() if p.field in ("points", "phase_velocity")]
     keys = np.stack([np.asarray(values[p], dtype=float).ravel() for p in geometry], axis=-1)
@@ -280,7 +280,7 @@ def _operating_point(
     """Drive, bare atom frequencies (lead…, n_atoms) and operating point of a chunk.
 
     The drive is None in device mode without ``drive.frequency`` (spectra only); the
-    :class:`~giantatoms.couplings.OperatingPoint` is None in device mode.
+    :class:`~giantatoms.model.couplings.OperatingPoint` is None in device mode.
     """
     power = _value(values, "drive.power_dbm", lead, -np.inf)
     offset = _value(values, "drive.offset", lead, 0.0)
@@ -376,7 +376,7 @@ def _steady(spec: SweepSpec, me: Any, target: Any, out: dict[str, NDArray]) -> N
 def _spectrum(
     spec: SweepSpec, device: Device, frequencies: Any, values: dict, out: dict[str, NDArray]
 ) -> None:
-    from giantatoms.spectroscopy import scattering
+    from giantatoms.measure.spectroscopy import scattering
 
     n = out["failed"].shape[0]
     power = _value(values, "probe.power_dbm", (n,), None) if "probe.power_dbm" in values else None
@@ -547,7 +547,7 @@ def evaluate_chunk(spec: SweepSpec, chunk: int) -> dict[str, NDArray]:
     isolated and records them as failed with their error message. Deterministic: the same spec
     and chunk give bit-identical arrays in any process.
     """
-    from giantatoms.liouvillian import _blas_single_thread
+    from giantatoms.solvers.liouvillian import _blas_single_thread
 
     start, stop = spec.chunk_bounds(chunk)
     values = spec.point_values(start, stop)

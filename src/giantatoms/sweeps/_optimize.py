@@ -19,7 +19,7 @@ import numpy as np
 import scipy.optimize as so
 from numpy.typing import NDArray
 
-from giantatoms.device import Device
+from giantatoms.model.device import Device
 from giantatoms.sweeps._evaluate import variables
 from giantatoms.sweeps._paths import Parameter, resolve_path
 from giantatoms.sweeps._spec import Axis, SweepSpec
@@ -161,7 +161,7 @@ def optimize(
         evaluation.
     """
     if isinstance(device, str):
-        from giantatoms import presets
+        from giantatoms.model import presets
 
         device = presets.load(device)
     if not isinstance(parameters, Mapping) or not parameters:

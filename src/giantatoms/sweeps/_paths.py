@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from giantatoms.device import Device
+from giantatoms.model.device import Device
 from giantatoms.units import GHz, MHz, parse_quantity, us
 
 __all__ = ["Parameter", "parameter_paths", "resolve_path"]

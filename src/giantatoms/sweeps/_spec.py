@@ -23,8 +23,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from giantatoms._validation import choice
-from giantatoms.device import Device
-from giantatoms.metrics import _normalise_bell_name
+from giantatoms.measure.metrics import _normalise_bell_name
+from giantatoms.model.device import Device
 from giantatoms.sweeps._paths import _PARSE_KIND, Parameter, resolve_path
 from giantatoms.units import parse_quantity
 
@@ -429,7 +429,7 @@ class SweepSpec:
             values = ["50us", "10us"]
             dim = "quality"
         """
-        from giantatoms import presets
+        from giantatoms.model import presets
 
         path = Path(source)
         try:
@@ -683,7 +683,7 @@ class SweepSpec:
         Equal fingerprints ⇔ same points and the same numbers: a store written before a
         change of what a variable means is refused, never silently mixed with new chunks.
         """
-        from giantatoms import __version__
+        from giantatoms._version import __version__
 
         text = json.dumps(
             {"spec": self.to_dict(), "version": __version__, "results": RESULTS_REVISION},
@@ -721,7 +721,7 @@ def _correlation_frequency(
         return float(w0)
     if per_point:
         return None
-    from giantatoms.couplings import entangling_operating_point
+    from giantatoms.model.couplings import entangling_operating_point
 
     return float(entangling_operating_point(device, 0.0, pair=pair).correlation_frequency)
 

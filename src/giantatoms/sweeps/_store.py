@@ -331,8 +331,10 @@ class StoreLock:
                 fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o644)
             except FileExistsError:
                 info = _read_json(self.path)
-                if info and info.get("host") == socket.gethostname() and not _pid_alive(
-                    info.get("pid")
+                if (
+                    info
+                    and info.get("host") == socket.gethostname()
+                    and not _pid_alive(info.get("pid"))
                 ):
                     self.recovered = info
                     self.path.unlink(missing_ok=True)
@@ -484,9 +486,7 @@ class ZarrStore:
                     f"{str(marker.get('fingerprint'))[:12]}…, this sweep "
                     f"{self.fingerprint[:12]}…): use another store or overwrite=True"
                 )
-            self.group = _zarr().open_group(str(self.path), mode="r+", zarr_format=2)[
-                "checkpoint"
-            ]
+            self.group = _zarr().open_group(str(self.path), mode="r+", zarr_format=2)["checkpoint"]
             return
         self._create()
 
