@@ -37,11 +37,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from giantatoms.model.device import Atom, Device, Drive
+from giantatoms.model.elements import Atom, Drive
+
+if TYPE_CHECKING:
+    from giantatoms.model.device import Device
 
 __all__ = [
     "Couplings",
@@ -506,7 +510,7 @@ def perfect_correlation_frequencies(
     if i == j:
         raise ValueError("pair must name two different atoms")
     _scalar_geometry(device, [i, j])
-    sub = Device(waveguide=device.waveguide, atoms=(device.atoms[i], device.atoms[j]))
+    sub = type(device)(waveguide=device.waveguide, atoms=(device.atoms[i], device.atoms[j]))
     v = device.waveguide.phase_velocity
     scale = min(float(np.sum(np.sqrt(device.atoms[k].rates_per_point))) ** 2 for k in (i, j))
 

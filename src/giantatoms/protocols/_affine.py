@@ -1,6 +1,6 @@
 """Lindblad generators as linear combinations of fixed real superoperators (internal).
 
-Every master equation built by :func:`giantatoms.model._builder.assemble` is *linear* in its
+Every master equation built by :func:`giantatoms.model.lindblad.assemble` is *linear* in its
 coefficients: detunings Δ_j, anharmonicities α_j, the Hermitian coherent matrix M_tt', the
 Hermitian channel Gram matrix K_tt' = Σ_c C_ct conj(C_ct') of the waveguide jumps, the drive
 amplitudes Re/Im Ω_j and the local rates. So in the real Hermitian coordinates of

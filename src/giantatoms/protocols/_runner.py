@@ -47,7 +47,7 @@ import scipy.sparse.linalg as spla
 from numpy.typing import ArrayLike, NDArray
 
 from giantatoms.measure.metrics import bell_fidelity, concurrence, populations
-from giantatoms.model._builder import assemble
+from giantatoms.model.lindblad import assemble
 from giantatoms.model.device import Device
 from giantatoms.model.lindblad import MasterEquation, device_terms
 from giantatoms.model.operators import number
