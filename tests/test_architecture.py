@@ -14,7 +14,7 @@ import pytest
 import giantatoms
 
 ROOT = Path(__file__).resolve().parents[1]
-LAYERS = ("model", "solvers", "measure", "protocols", "sweeps", "experiments")
+LAYERS = ("model", "solvers", "measure", "protocols", "sweeps", "experiments", "plotting")
 
 
 @pytest.mark.parametrize(("old", "new"), sorted(giantatoms.MOVED_MODULES.items()))
@@ -62,7 +62,7 @@ def test_each_layer_is_a_folder():
     for layer in LAYERS:
         assert (package / layer / "__init__.py").is_file()
     flat = sorted(p.stem for p in package.glob("*.py") if p.stem != "__init__")
-    assert flat == ["_validation", "_version", "cli", "fitting", "plotting", "units"]
+    assert flat == ["_validation", "_version", "cli", "fitting", "units"]
 
 
 def test_the_layer_contract_holds():

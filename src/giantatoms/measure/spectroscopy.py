@@ -298,8 +298,7 @@ def _nonlinear(
     device: Device, probe: NDArray[np.float64], drive: Drive, frequencies: ArrayLike | None
 ) -> Scattering:
     """Steady-state response to a probe of finite power (see the module docstring)."""
-    from giantatoms.model.lindblad import assemble
-    from giantatoms.model.lindblad import device_terms
+    from giantatoms.model.lindblad import assemble, device_terms
     from giantatoms.solvers.steady_state import steady_state
 
     tone = Drive(
