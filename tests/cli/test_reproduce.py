@@ -1,3 +1,5 @@
+"""``giantatoms reproduce``: the table, summary, data and figures; ``--set`` overrides."""
+
 import json
 import re
 
@@ -36,38 +38,6 @@ def test_reproduce_table_output(tmp_path, capsys):
     assert not list(tmp_path.glob("*.png"))
 
 
-def test_presets_commands(tmp_path, capsys):
-    assert main(["presets", "list"]) == 0
-    assert "sequential_pair" in capsys.readouterr().out
-    assert main(["presets", "show", "braided_pair"]) == 0
-    assert "[[atoms]]" in capsys.readouterr().out
-    target = tmp_path / "chip.toml"
-    assert main(["presets", "export", "sequential_pair", "--to", str(target)]) == 0
-    assert target.exists()
-    capsys.readouterr()
-    assert (
-        main(
-            [
-                "reproduce",
-                "--quick",
-                "--quiet",
-                "--device",
-                str(target),
-                "--out",
-                str(tmp_path / "o"),
-            ]
-        )
-        == 0
-    )
-
-
-def test_bad_input_gives_one_line_error(tmp_path, capsys):
-    assert main(["presets", "show", "no_such_chip"]) == 2
-    err = capsys.readouterr().err
-    assert err.startswith("giantatoms: error:") and len(err.strip().splitlines()) == 1
-    assert main(["reproduce", "--device", str(tmp_path / "missing.toml")]) == 2
-
-
 def test_reproduce_set_overrides_an_assumption(tmp_path, capsys):
     args = ["reproduce", "--fast", "--no-figures", "--json", "--out", str(tmp_path)]
     assert main([*args, "--set", "shots_per_setting=300", "--set", "ramp_time_ns=20"]) == 0
@@ -77,12 +47,3 @@ def test_reproduce_set_overrides_an_assumption(tmp_path, capsys):
     assert "300 shots" in table["Bell fidelity after transfer, tomography"]["note"]
     assert main([*args, "--set", "ramp_time_ns"]) == 2
     assert "KEY=VALUE" in capsys.readouterr().err
-
-
-def test_presets_json(tmp_path, capsys):
-    assert main(["presets", "list", "--json"]) == 0
-    listing = json.loads(capsys.readouterr().out)
-    assert "sequential_pair" in [p["name"] for p in listing]
-    assert main(["presets", "show", "sequential_pair", "--json"]) == 0
-    shown = json.loads(capsys.readouterr().out)
-    assert shown["atoms"] == ["A", "B"] and "[[atoms]]" in shown["toml"]
