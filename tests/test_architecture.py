@@ -62,7 +62,7 @@ def test_each_layer_is_a_folder():
     for layer in LAYERS:
         assert (package / layer / "__init__.py").is_file()
     flat = sorted(p.stem for p in package.glob("*.py") if p.stem != "__init__")
-    assert flat == ["_validation", "_version", "fitting", "units"]
+    assert flat == ["_validation", "_version", "units"]
 
 
 def test_the_layer_contract_holds():
