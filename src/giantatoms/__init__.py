@@ -77,6 +77,7 @@ from giantatoms.model.device import Atom, Device, Drive, Waveguide
 from giantatoms.model.flux import TunableTransmon
 from giantatoms.model.lindblad import MasterEquation, master_equation
 from giantatoms.protocols import Protocol, ProtocolResult, Ramp, Segment, run_protocol
+from giantatoms.solvers import delay
 from giantatoms.solvers.evolution import Evolution, evolve, evolve_constant
 from giantatoms.solvers.gap import LiouvillianGap, liouvillian_gap
 from giantatoms.solvers.liouvillian import liouvillian
@@ -112,6 +113,8 @@ MOVED_MODULES: dict[str, str] = {
 # ``import giantatoms.metrics`` and ``from giantatoms.device import Device`` keep working: the
 # old names are aliases of the moved modules (attributes only where no function has the name,
 # e.g. ``giantatoms.steady_state`` stays the function, as before).
+# ``import giantatoms.delay`` is the delay solver family (it lives in the solvers layer).
+_sys.modules.setdefault("giantatoms.delay", delay)
 for _old, _new in MOVED_MODULES.items():
     _module = _importlib.import_module(_new)
     _sys.modules.setdefault(f"giantatoms.{_old}", _module)
@@ -162,6 +165,7 @@ __all__ = [
     "concurrence",
     "correlation",
     "decoherence_free_frequencies",
+    "delay",
     "drive_amplitudes",
     "echo_experiment",
     "entangling_operating_point",

@@ -99,6 +99,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             status, message = _describe_failure(exc, command)
             _report(command, message, caught)
             return status
+    shown: set[str] = set()
     for w in caught or ():
+        if str(w.message) in shown:  # the same warning from several places: once
+            continue
+        shown.add(str(w.message))
         warnings.showwarning(w.message, w.category, w.filename, w.lineno, w.file, w.line)
     return status

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import json
 import time
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,6 +42,7 @@ from giantatoms.model.couplings import (
     entangling_operating_point,
     perfect_correlation_frequencies,
 )
+from giantatoms.model.delays import NonMarkovianWarning, diagnostics
 from giantatoms.model.device import Device
 from giantatoms.units import GHz, MHz, us
 
@@ -380,6 +382,10 @@ def reproduce(
 ) -> Reproduction:
     """Run the experiment's analysis chain on ``device`` (module docstring).
 
+    The chain is Markovian; how much the propagation delays between coupling points matter
+    for the chip (:func:`giantatoms.delay.diagnostics`) is a row of the table and
+    ``summary["delays"]``, instead of a warning from every step.
+
     Parameters
     ----------
     device : Device
@@ -401,6 +407,19 @@ def reproduce(
     -------
     Reproduction
     """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NonMarkovianWarning)
+        return _reproduce(device, pair, fast, figures, assumptions, progress)
+
+
+def _reproduce(
+    device: Device,
+    pair: tuple[str | int, str | int],
+    fast: bool,
+    figures: bool,
+    assumptions: Mapping[str, float] | None,
+    progress: Tick | None,
+) -> Reproduction:
     import xarray as xr
 
     from giantatoms.measure.tomography import (
@@ -546,6 +565,7 @@ def reproduce(
     f_stay = float(runs["stay"].bell_fidelity_optimized[-1])
     f_resonant = float(runs["resonant"].bell_fidelity_optimized[-1])
     t1_df, t2_df = coh["t1_us"][0], coh["t2_us"][0]
+    delays = diagnostics(device, w0)
     table = [
         _row(
             "bright-mode broadening at the in-phase point (× γ)",
@@ -623,12 +643,27 @@ def reproduce(
             f"{float(moved.bell_fidelity_optimized[-1]):.3f}",
             f"staying at the entangling point: {f_stay:.3f}; resonant point: {f_resonant:.3f}",
         ),
+        _row(
+            "propagation delays: change of the Markovian rates",
+            "—",
+            f"{100 * float(delays.markov_error):.1f} %",
+            f"Γτ = {float(delays.Gamma_tau):.3f}, longest delay "
+            f"{float(delays.max_delay) * 1e9:.2f} ns; "
+            + ("Markovian to 1 %" if bool(delays.markovian) else "above 1 %: see giantatoms.delay"),
+        ),
     ]
     summary = {
         "device": device.name,
         "pair": [device.atom_names[i], device.atom_names[j]],
         "fast": fast,
         "assumptions": setting,
+        "delays": {
+            "markov_error": float(delays.markov_error),
+            "Gamma_tau": float(delays.Gamma_tau),
+            "gamma_tau": float(delays.gamma_tau),
+            "max_delay_ns": float(delays.max_delay) * 1e9,
+            "verdict": delays.verdict(),
+        },
         "correlation_frequency_ghz": w0 / GHz,
         "df_frequencies_ghz": [d / GHz for d in coh["df_frequencies"]],
         "broadening_fit": spec["broadening_fit"],

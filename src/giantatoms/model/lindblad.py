@@ -245,6 +245,7 @@ def master_equation(
     *,
     frequencies: ArrayLike | None = None,
     frame_frequency: ArrayLike | None = None,
+    check_delays: bool = True,
 ) -> MasterEquation:
     """Master equation of a device, in the frame rotating at the drive frequency.
 
@@ -270,6 +271,10 @@ def master_equation(
         Bare atom frequencies (the model adds the Lamb shifts); default: the atoms' own.
     frame_frequency : array_like, rad/s, optional
         Rotating-frame frequency when there is no drive; default: the mean bare frequency.
+    check_delays : bool
+        Warn (:class:`~giantatoms.model.delays.NonMarkovianWarning`) when the propagation
+        delays between coupling points change the Markovian rates by more than 1 %
+        (:func:`giantatoms.delay.diagnostics`); this equation neglects them.
 
     Returns
     -------
@@ -278,7 +283,12 @@ def master_equation(
         ``frequencies``. ``info`` holds ``frequencies``, ``detunings`` (Δ_j = ω̃_j − ω_d),
         ``lamb_shift``, ``exchange``, ``decay_matrix`` and ``drive_amplitudes``.
     """
-    return assemble(**device_terms(device, drive, frequencies, frame_frequency))
+    terms = device_terms(device, drive, frequencies, frame_frequency)
+    if check_delays:
+        from giantatoms.model.delays import warn_if_non_markovian
+
+        warn_if_non_markovian(device, frequencies, stacklevel=3)
+    return assemble(**terms)
 
 
 def device_terms(

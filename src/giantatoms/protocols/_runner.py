@@ -44,6 +44,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from giantatoms.measure.metrics import bell_fidelity, concurrence, populations
+from giantatoms.model.delays import warn_if_non_markovian
 from giantatoms.model.device import Device
 from giantatoms.model.lindblad import MasterEquation, assemble, device_terms
 from giantatoms.model.operators import number
@@ -220,6 +221,7 @@ def run_protocol(
     ValueError, TypeError
         Bad arguments, before any propagation.
     """
+    warn_if_non_markovian(device, stacklevel=3)
     if not isinstance(device, Device):
         raise TypeError(f"device must be a Device, got {type(device).__name__}")
     if not isinstance(protocol, Protocol):

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from giantatoms.model.delays import warn_if_non_markovian
 from giantatoms.model.device import Device
 from giantatoms.sweeps._evaluate import extra_coordinates, variables
 from giantatoms.sweeps._execute import ProcessExecutor, Progress, run_chunks
@@ -332,6 +333,9 @@ def sweep(
             chunk_size=chunk_size,
             correlation_frequency=correlation_frequency,
         )
+    # The evaluations skip the delay check of master_equation; the sweep's device is checked
+    # here, once (a NonMarkovianWarning at the caller's line).
+    warn_if_non_markovian(spec.device, stacklevel=3)
     return run_sweep(
         spec,
         executor=executor,
