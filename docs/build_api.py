@@ -39,6 +39,7 @@ MODULES = (
     ("giantatoms.sweeps", "Sweeps and optimisation"),
     ("giantatoms.plotting", "Figures"),
     ("giantatoms.experiments.reproduce", "The experiment end to end"),
+    ("giantatoms.experiments.distance", "Distance study: storage with propagation delays"),
 )
 
 HEADER = """\

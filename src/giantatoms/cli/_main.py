@@ -10,6 +10,7 @@ from typing import Any
 
 from giantatoms.cli import (
     couplings,
+    distance,
     presets,
     protocol,
     reproduce,
@@ -45,6 +46,7 @@ def _parser() -> argparse.ArgumentParser:
     tomography.register(sub)
     sweep.register(sub)
     presets.register(sub)
+    distance.register(sub)
 
     _add_physics_commands(sub)
     for command in sub.choices.values():  # --debug also after the command name

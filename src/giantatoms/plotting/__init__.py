@@ -17,11 +17,14 @@ when a function is called, so ``import giantatoms`` works without it.
 :func:`plot_fidelity_map`              steady-state fidelity vs drive power and detuning
 :func:`plot_fidelity_vs_time`          fidelity during protocols (stay / move to DF / resonant)
 :func:`plot_density_matrix`            Re ρ and Im ρ as 3D bars ("cityscape"), with a target
+:func:`plot_distance`                  stored Bell fidelity vs the atoms' separation (Γτ), with
+                                       and without propagation delays
 :func:`save_figure`                    save, creating parent folders
 =====================================  ==========================================================
 """
 
 from giantatoms.plotting._common import save_figure
+from giantatoms.plotting.distance import plot_distance
 from giantatoms.plotting.dynamics import plot_fidelity_vs_time
 from giantatoms.plotting.maps import plot_fidelity_map
 from giantatoms.plotting.spectra import (
@@ -36,6 +39,7 @@ from giantatoms.plotting.tomography import plot_density_matrix
 __all__ = [
     "SPECTROSCOPY_QUANTITIES",
     "plot_density_matrix",
+    "plot_distance",
     "plot_fidelity_map",
     "plot_fidelity_vs_time",
     "plot_line_fits",

@@ -327,8 +327,9 @@ def _bound_part(
     safe = np.where(bound, values, 1.0 + 0j)
     terms = _residue_terms(kernel, safe, c0, 1e-7)
     terms = np.where(bound[..., None], terms, 0.0)
-    # Several poles at the same s (degenerate) appear once each: keep one per distinct value.
-    terms = _unique_poles(s, terms)
+    # Newton may reach one pole from several starts, and a degenerate pole's residue already
+    # holds its whole null space: keep one term per distinct pole.
+    terms = _unique_poles(s, terms, 1e-7 * scale)
     return s, np.sum(terms, axis=-2), np.sum(np.abs(terms) ** 2, axis=(-2, -1))
 
 
@@ -345,11 +346,14 @@ def _broadcast_kernel(kernel: DelayKernel, batch: tuple[int, ...]) -> DelayKerne
     )
 
 
-def _unique_poles(s: NDArray[np.complex128], terms: NDArray[np.complex128]) -> NDArray:
+def _unique_poles(
+    s: NDArray[np.complex128], terms: NDArray[np.complex128], atol: NDArray[np.float64]
+) -> NDArray:
+    """Zero the terms of poles equal (within ``atol``, shape (..., 1)) to an earlier one."""
     out = terms.copy()
     p = s.shape[-1]
     for i in range(p):
         for j in range(i):
-            same = np.isclose(s[..., i], s[..., j], rtol=1e-8, atol=0) & ~np.isnan(s[..., i])
+            same = (np.abs(s[..., i] - s[..., j]) <= atol[..., 0]) & ~np.isnan(s[..., i])
             out[..., i, :] = np.where(same[..., None], 0.0, out[..., i, :])
     return out
