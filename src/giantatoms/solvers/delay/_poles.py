@@ -86,14 +86,7 @@ def _newton(
     kernel: DelayKernel, start: NDArray[np.complex128], tol: float
 ) -> tuple[NDArray[np.complex128], NDArray[np.bool_], NDArray[np.float64], int]:
     """Newton on det M(s) = 0 for a batch of starts, shape (..., P)."""
-    expand = DelayKernel(
-        coefficients=kernel.coefficients[..., None, :, :, :],
-        delays=kernel.delays[..., None, :, :, :],
-        detunings=kernel.detunings[..., None, :],
-        loss_rates=kernel.loss_rates[..., None, :],
-        frame_frequency=kernel.frame_frequency[..., None],
-        atom_names=kernel.atom_names,
-    )
+    expand = _with_pole_axis(kernel)
     scale = _scale(kernel)[..., None]
     s = start.copy()
     done = np.zeros(s.shape, dtype=bool)
@@ -230,14 +223,7 @@ def _residue_terms(
     kernel: DelayKernel, s: NDArray[np.complex128], c0: NDArray[np.complex128], null_tol: float
 ) -> NDArray[np.complex128]:
     """V (U† M′ V)⁻¹ U† c0 at each pole s (..., P); zero where M(s) is regular."""
-    expand = DelayKernel(
-        coefficients=kernel.coefficients[..., None, :, :, :],
-        delays=kernel.delays[..., None, :, :, :],
-        detunings=kernel.detunings[..., None, :],
-        loss_rates=kernel.loss_rates[..., None, :],
-        frame_frequency=kernel.frame_frequency[..., None],
-        atom_names=kernel.atom_names,
-    )
+    expand = _with_pole_axis(kernel)
     m = expand.characteristic_matrix(s)
     dm = expand.characteristic_derivative(s)
     u, sig, vh = np.linalg.svd(m)
@@ -331,6 +317,18 @@ def _bound_part(
     # holds its whole null space: keep one term per distinct pole.
     terms = _unique_poles(s, terms, 1e-7 * scale)
     return s, np.sum(terms, axis=-2), np.sum(np.abs(terms) ** 2, axis=(-2, -1))
+
+
+def _with_pole_axis(kernel: DelayKernel) -> DelayKernel:
+    """The kernel with a length-1 axis before the atoms', to evaluate M(s) at (..., P) poles."""
+    return DelayKernel(
+        coefficients=kernel.coefficients[..., None, :, :, :],
+        delays=kernel.delays[..., None, :, :, :],
+        detunings=kernel.detunings[..., None, :],
+        loss_rates=kernel.loss_rates[..., None, :],
+        frame_frequency=kernel.frame_frequency[..., None],
+        atom_names=kernel.atom_names,
+    )
 
 
 def _broadcast_kernel(kernel: DelayKernel, batch: tuple[int, ...]) -> DelayKernel:
