@@ -32,7 +32,9 @@ single-excitation sector); intrinsic loss γ_nr = 1/T1 is.
 
 from __future__ import annotations
 
+import functools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -182,10 +184,12 @@ def single_excitation(
         shape (..., N) (broadcast against the device's batch).
     times : array_like, s, shape (T,)
         Output times, ≥ 0, non-decreasing.
-    frequencies : array_like, rad/s, shape (..., N), optional
-        Bare atom frequencies (default: the atoms' own).
+    frequencies : array_like or callable, rad/s, optional
+        Bare atom frequencies, shape (..., N) (default: the atoms' own); or a function of time
+        ``frequencies(t)`` for t of shape (M,) s returning shape (..., M, N) rad/s — moving
+        atoms (flux ramps, :mod:`giantatoms.solvers.delay._path`).
     frame_frequency : array_like, rad/s, optional
-        ω₀ of the rotating frame (default: the mean bare frequency).
+        ω₀ of the rotating frame (default: the mean bare frequency at t = 0).
     step : float, s, optional
         Time step h; at most half the shortest delay. Default: 0.02/(fastest rate) or t_max/400,
         whichever is smaller, capped at half the shortest delay.
@@ -196,11 +200,17 @@ def single_excitation(
     -------
     SingleExcitation
     """
+    path = frequencies if callable(frequencies) else None
+    if path is not None:
+        from giantatoms.solvers.delay._path import _call
+
+        at_zero = _call(path, np.zeros(1), (), device.n_atoms, flatten=False)
+        frequencies = at_zero[..., 0, :]
     kernel = delay_kernel(device, frequencies=frequencies, frame_frequency=frame_frequency)
     _require_coupling(kernel)
     c0 = _initial_amplitudes(initial, kernel)
     t = _check_times(times)
-    return solve_kernel(kernel, c0, t, step=step, error_estimate=error_estimate)
+    return solve_kernel(kernel, c0, t, step=step, error_estimate=error_estimate, path=path)
 
 
 def _default_step(kernel: DelayKernel, t_end: float) -> float:
@@ -229,15 +239,21 @@ def solve_kernel(
     *,
     step: float | None = None,
     error_estimate: bool = True,
+    path: Callable[[NDArray[np.float64]], NDArray[np.float64]] | None = None,
 ) -> SingleExcitation:
     """:func:`single_excitation` on a prepared :class:`~giantatoms.model.delays.DelayKernel`.
 
-    ``initial`` are amplitudes of shape (..., N); ``times`` as in :func:`single_excitation`.
+    ``initial`` are amplitudes of shape (..., N); ``times`` as in :func:`single_excitation`;
+    ``path`` is the optional ω(t) (then the kernel's detunings are not used).
     """
     t_end = float(times[-1])
     tau_min = _smallest_delay(kernel)
     if step is None:
         h = _default_step(kernel, t_end)
+        if path is not None:
+            sampled = np.asarray(path(np.linspace(0.0, t_end, 201)), dtype=float)
+            spread = float(np.max(np.abs(sampled - np.mean(kernel.frame_frequency))))
+            h = min(h, 0.25 / spread) if spread > 0 else h
     else:
         if isinstance(step, bool) or not isinstance(step, int | float) or not step > 0:
             raise ValueError(f"step must be a positive number of seconds, got {step!r}")
@@ -257,18 +273,23 @@ def solve_kernel(
         )
     c0 = np.asarray(initial, dtype=complex)
     batch = np.broadcast_shapes(kernel.batch_shape, c0.shape[:-1])
-    amps, info = _solve(kernel, c0, batch, times, h)
+    solve = _solve
+    if path is not None:
+        from giantatoms.solvers.delay._path import solve_path
+
+        solve = functools.partial(solve_path, frequencies=path)
+    amps, info = solve(kernel, c0, batch, times, h)
     error = np.zeros(batch)
     comparison = None
     if error_estimate:
         if 2 * h <= 0.5 * tau_min * (1 + 1e-12) and t_end / (2 * h) >= 2:
             comparison = 2 * h
-            other, _ = _solve(kernel, c0, batch, times, comparison)
+            other, _ = solve(kernel, c0, batch, times, comparison)
         else:
             comparison = h / 2
             if math.ceil(t_end / comparison) > MAX_STEPS:
                 raise ValueError("the error estimate needs h/2 steps beyond the step limit")
-            other, info = _solve(kernel, c0, batch, times, comparison)
+            other, info = solve(kernel, c0, batch, times, comparison)
             amps, other, h = other, amps, comparison
         error = np.max(np.abs(amps - other), axis=(-2, -1)) / (2**_ORDER - 1)
     info = {**info, "comparison_step": comparison, "order": _ORDER}
@@ -445,12 +466,16 @@ def _solve_block(
     basis = _lagrange(x - m)  # (T, 4)
     idx = off + m[:, None] + np.arange(-1, 3)[None, :]
     out = np.einsum("btkn,tk->btn", hist[:, idx, :], basis)
-    return out + _kink_correction(terms, coeff, times, m, basis, h), eigen
+    tau = (terms.q - terms.theta) * h  # (b, terms)
+    jump = -0.5 * coeff * terms.c0[:, terms.source]  # (b, terms)
+    return out + _kink_correction(tau, jump, terms.target, n, times, m, basis, h), eigen
 
 
 def _kink_correction(
-    terms: _Terms,
-    coeff: NDArray[np.complex128],
+    tau: NDArray[np.float64],
+    jump: NDArray[np.complex128],
+    target: NDArray[np.int64],
+    n: int,
     times: NDArray[np.float64],
     m: NDArray[np.int64],
     basis: NDArray[np.float64],
@@ -458,14 +483,13 @@ def _kink_correction(
 ) -> NDArray[np.complex128]:
     """Output correction for the kinks of c at t = τ, shape (b, T, n).
 
-    At t = τ_t the term t switches on and c'_j (j its target) jumps by J = −½K c_k(0). The
-    cubic through nodes on both sides of a kink is only first-order accurate there, so the
-    output interpolates c − Σ J (t − τ)₊ and adds the ramps back exactly.
+    At t = τ_t (``tau``, (b, terms)) the term t switches on and c'_j (j its target) jumps by
+    ``jump`` (J = −½K c_k(0), (b, terms)). The cubic through nodes on both sides of a kink is
+    only first-order accurate there, so the output interpolates c − Σ J (t − τ)₊ and adds the
+    ramps back exactly. ``m`` and ``basis`` are the output stencils (first node, weights).
     """
-    b, n = terms.c0.shape
-    tau = (terms.q - terms.theta) * h  # (b, terms)
-    jump = -0.5 * coeff * terms.c0[:, terms.source]  # (b, terms)
-    onehot = np.eye(n)[terms.target]  # (terms, n)
+    b = tau.shape[0]
+    onehot = np.eye(n)[target]  # (terms, n)
     nodes = (m[:, None] + np.arange(-1, 3)[None, :]) * h  # (T, 4)
     out = np.zeros((b, times.size, n), dtype=complex)
     step = max(1, 4_000_000 // max(1, b * tau.shape[-1]))
