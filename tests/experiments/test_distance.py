@@ -54,3 +54,44 @@ def test_storage_frequencies_and_bad_input():
         distance_study(chip, separations=[-1.0])
     with pytest.raises(TypeError, match="Device"):
         distance_study("sequential_pair")
+
+
+def test_fast_transfers_lose_the_own_leg_factor_and_slow_ones_more():
+    from giantatoms.experiments.distance import transfer_study
+
+    chip = ga.presets.load("sequential_pair")
+    ds = transfer_study(chip, np.array([2e-9, 40e-9]), store_time=0.05 * us)
+    exact = ds.bell_fidelity_optimized[0].values
+    markov = ds.markov_bell_fidelity_optimized[0].values
+    assert exact[1] < exact[0] and markov[1] < markov[0]
+    own = 1 / (1 + 2 * np.pi * 2e6 * 0.084 / chip.waveguide.phase_velocity) ** 2
+    assert exact[0] / markov[0] == pytest.approx(own, abs=3e-3)
+    assert ds.error.max() < 1e-6
+
+
+def test_transfer_delay_effects_are_first_order_in_the_rates():
+    """Exact (moving DDE) and Markov (ODE with G at the instantaneous frequencies) are
+    independent codes; their difference must fall ~10× when the rates fall 10×."""
+    from giantatoms.experiments.distance import transfer_study
+
+    chip = ga.presets.load("sequential_pair")
+    gaps = []
+    for scale in (1.0, 0.1):
+        atoms = [a.replace(point_rates=np.asarray(a.point_rates) * scale) for a in chip.atoms]
+        ds = transfer_study(
+            ga.Device(chip.waveguide, atoms), np.array([20e-9]), store_time=0.05 * us
+        )
+        gaps.append(
+            abs(float(ds.bell_fidelity_optimized[0, 0] - ds.markov_bell_fidelity_optimized[0, 0]))
+        )
+    assert 6 < gaps[0] / gaps[1] < 15
+
+
+def test_transfer_bad_input():
+    from giantatoms.experiments.distance import transfer_study
+
+    chip = ga.presets.load("sequential_pair")
+    with pytest.raises(ValueError, match="ramp_times"):
+        transfer_study(chip, [0.0])
+    with pytest.raises(ValueError, match="store_time"):
+        transfer_study(chip, [1e-8], store_time=-1.0)

@@ -28,6 +28,13 @@ def register(sub: Any) -> None:
     dis.add_argument("--max-gamma-tau", type=float, default=2.0, help="largest Γτ of the link")
     dis.add_argument("--points", type=int, default=17, help="number of separations")
     dis.add_argument("--storage-us", type=float, default=2.0, help="storage time (µs)")
+    dis.add_argument(
+        "--ramps-ns",
+        type=float,
+        nargs="+",
+        default=[2.0, 5.0, 10.0, 20.0, 50.0, 100.0],
+        help="ramp times of the transfer study (ns); --ramps-ns 0 skips it",
+    )
     dis.add_argument("--out", default="giantatoms-distance", help="output folder")
     dis.add_argument("--no-figures", action="store_true", help="skip the PNG figure")
     dis.add_argument("--json", action="store_true", help="print a JSON summary")
@@ -37,7 +44,7 @@ def register(sub: Any) -> None:
 def _distance(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from giantatoms.experiments.distance import distance_study, summary_lines
+    from giantatoms.experiments.distance import distance_study, summary_lines, transfer_study
     from giantatoms.units import us
 
     device = _load_device(args)
@@ -45,6 +52,9 @@ def _distance(args: argparse.Namespace) -> int:
         raise ValueError(f"--storage-us must be > 0, got {args.storage_us}")
     if args.points < 2:
         raise ValueError(f"--points must be ≥ 2, got {args.points}")
+    ramps = [r for r in args.ramps_ns if r != 0]
+    if any(not r > 0 for r in ramps):
+        raise ValueError(f"--ramps-ns must be > 0 ns (0 alone skips the study), got {ramps}")
     pair = tuple(args.pair) if args.pair else (0, 1)
     times = np.linspace(0.0, args.storage_us * us, 41)
     study = distance_study(
@@ -59,6 +69,13 @@ def _distance(args: argparse.Namespace) -> int:
 
         save_figure(plot_distance(study.dataset, title=study.device_name), out / "distance.png")
         written.append("distance.png")
+    transfer = None
+    if ramps:
+        transfer = transfer_study(
+            device, np.array(ramps) * 1e-9, store_time=args.storage_us * us / 4, pair=pair
+        )
+        transfer.to_netcdf(out / "transfer.nc")
+        written.append("transfer.nc")
     ds = study.dataset
     if args.json:
         summary = {
@@ -72,9 +89,26 @@ def _distance(args: argparse.Namespace) -> int:
             "trapped_bell_fidelity_optimized": ds.trapped_bell_fidelity_optimized.values.tolist(),
             "written": [str(out / name) for name in written],
         }
+        if transfer is not None:
+            summary["transfer"] = {
+                "ramp_time_ns": transfer.ramp_time.values.tolist(),
+                "bell_fidelity_optimized": transfer.bell_fidelity_optimized[0].values.tolist(),
+                "markov_bell_fidelity_optimized": transfer.markov_bell_fidelity_optimized[
+                    0
+                ].values.tolist(),
+            }
         print(json.dumps(summary, indent=2))
         return 0
     print("\n".join(summary_lines(study)))
+    if transfer is not None:
+        print(
+            f"transfer to the DF point (cosine ramp, then storage to "
+            f"{transfer.attrs['final_time_us']:.3g} µs):"
+        )
+        for k, ramp in enumerate(transfer.ramp_time.values):
+            exact = float(transfer.bell_fidelity_optimized[0, k])
+            markov = float(transfer.markov_bell_fidelity_optimized[0, k])
+            print(f"  {ramp:6.1f} ns ramp: F = {exact:.3f} with delays, {markov:.3f} Markov")
     for note in study.notes:
         print(f"  note: {note}")
     print(f"written to {out}: {', '.join(written)}")
