@@ -44,14 +44,13 @@ from numpy.typing import ArrayLike, NDArray
 
 from giantatoms._validation import real_array
 from giantatoms.model.delays import DelayKernel, delay_kernel
+from giantatoms.solvers.delay._stencil import _GAUSS_W, _GAUSS_X, _kink_correction, _lagrange
 
 if TYPE_CHECKING:
     from giantatoms.model.device import Device
 
 __all__ = ["SingleExcitation", "single_excitation", "solve_kernel"]
 
-_GAUSS_X, _GAUSS_W = np.polynomial.legendre.leggauss(8)
-_STENCIL = np.array([-1.0, 0.0, 1.0, 2.0])
 #: Largest history array (complex numbers) held at once; the batch is split to fit.
 _HISTORY_ELEMENTS = 8_000_000
 #: Condition number of A's eigenvectors above which exponentials use scipy's expm.
@@ -323,16 +322,6 @@ def _exponentials(
     return out, not np.any(bad)
 
 
-def _lagrange(x: NDArray[np.float64]) -> NDArray[np.float64]:
-    """Cubic Lagrange basis on the nodes −1, 0, 1, 2 at x: shape (*x.shape, 4)."""
-    out = np.ones((*x.shape, 4))
-    for i, xi in enumerate(_STENCIL):
-        for m, xm in enumerate(_STENCIL):
-            if m != i:
-                out[..., i] *= (x - xm) / (xi - xm)
-    return out
-
-
 def _solve(
     kernel: DelayKernel,
     c0: NDArray[np.complex128],
@@ -469,37 +458,6 @@ def _solve_block(
     tau = (terms.q - terms.theta) * h  # (b, terms)
     jump = -0.5 * coeff * terms.c0[:, terms.source]  # (b, terms)
     return out + _kink_correction(tau, jump, terms.target, n, times, m, basis, h), eigen
-
-
-def _kink_correction(
-    tau: NDArray[np.float64],
-    jump: NDArray[np.complex128],
-    target: NDArray[np.int64],
-    n: int,
-    times: NDArray[np.float64],
-    m: NDArray[np.int64],
-    basis: NDArray[np.float64],
-    h: float,
-) -> NDArray[np.complex128]:
-    """Output correction for the kinks of c at t = τ, shape (b, T, n).
-
-    At t = τ_t (``tau``, (b, terms)) the term t switches on and c'_j (j its target) jumps by
-    ``jump`` (J = −½K c_k(0), (b, terms)). The cubic through nodes on both sides of a kink is
-    only first-order accurate there, so the output interpolates c − Σ J (t − τ)₊ and adds the
-    ramps back exactly. ``m`` and ``basis`` are the output stencils (first node, weights).
-    """
-    b = tau.shape[0]
-    onehot = np.eye(n)[target]  # (terms, n)
-    nodes = (m[:, None] + np.arange(-1, 3)[None, :]) * h  # (T, 4)
-    out = np.zeros((b, times.size, n), dtype=complex)
-    step = max(1, 4_000_000 // max(1, b * tau.shape[-1]))
-    for lo in range(0, times.size, step):
-        sl = slice(lo, lo + step)
-        exact = np.maximum(times[sl][None, :, None] - tau[:, None, :], 0.0)  # (b, T, terms)
-        at_nodes = np.maximum(nodes[sl][None, :, :, None] - tau[:, None, None, :], 0.0)
-        interpolated = np.einsum("tk,btkr->btr", basis[sl], at_nodes)
-        out[:, sl] = ((exact - interpolated) * jump[:, None, :]) @ onehot
-    return out
 
 
 @dataclass(frozen=True, eq=False)

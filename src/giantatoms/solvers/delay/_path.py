@@ -28,7 +28,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from giantatoms.model.delays import DelayKernel
-from giantatoms.solvers.delay._dde import _GAUSS_W, _GAUSS_X, _kink_correction, _lagrange
+from giantatoms.solvers.delay._stencil import _GAUSS_W, _GAUSS_X, _kink_correction, _lagrange
 
 __all__ = ["solve_path"]
 
