@@ -131,6 +131,13 @@ def n_atom_workload(max_atoms: int, tmp: Path, timeout: float) -> list[dict]:
                     "peak_extra_mb": float("nan"),
                     "method": f"did not finish in {timeout:.0f} s",
                 }
+            except subprocess.CalledProcessError as exc:  # e.g. out of memory
+                last = (exc.stderr or "").strip().splitlines()[-1:] or ["no message"]
+                row[which] = {
+                    "seconds": float("inf"),
+                    "peak_extra_mb": float("nan"),
+                    "method": f"failed: {last[0][:80]}",
+                }
         finished = all(np.isfinite(row[w]["seconds"]) for w in ("giantatoms", "qutip"))
         row["max_abs_difference"] = float("nan")
         if finished:

@@ -67,7 +67,7 @@ def check_solver(method, me: MasterEquation, reference: np.ndarray, *, atol: flo
         "converged",
     ):
         assert np.shape(getattr(result, name)) == batch, name
-    assert result.method in ("dense", "direct", "iterative")
+    assert result.method in ("dense", "direct", "iterative", "matrix-free")
     assert result.dims == me.dims
     assert np.all(result.converged) and np.all(result.unique)
     np.testing.assert_allclose(np.trace(rho, axis1=-2, axis2=-1), 1.0, atol=1e-10)
@@ -102,7 +102,8 @@ def test_matches_qutip_on_random_models(seed):
     me = random_master_equation(rng, random_dims(rng), n_random_jumps=int(rng.integers(0, 3)))
     result = steady_state(me)
     assert np.abs(result.rho - qutip_steady_state(me)).max() < 1e-8
-    assert result.method == ("dense" if me.dimension**2 <= 400 else "direct")
+    # "auto": dense up to d² = 400, the matrix-free solver above (issue 13).
+    assert result.method == ("dense" if me.dimension**2 <= 400 else "matrix-free")
 
 
 @pytest.mark.parametrize("method", METHODS, ids=METHOD_IDS)
@@ -161,7 +162,7 @@ def test_resonance_fluorescence_of_a_driven_qubit():
         atom_names=("A",),
         jump_labels=("decay:A",),
     )
-    for method in ("dense", "direct", "iterative"):
+    for method in ("dense", "direct", "iterative", "matrix-free"):
         rho = steady_state(me, method).rho
         expected = abs(omega) ** 2 / (detuning**2 + gamma**2 / 4 + 2 * abs(omega) ** 2)
         np.testing.assert_allclose(rho[:, 1, 1].real, expected, rtol=1e-10)
@@ -214,7 +215,7 @@ def test_degenerate_with_hamiltonian_is_detected():
         atom_names=("A", "B"),
         jump_labels=("collective",),
     )
-    for method in ("dense", "direct", "iterative"):
+    for method in ("dense", "direct", "iterative", "matrix-free"):
         assert not steady_state(me, method, on_failure="flag").unique
 
 
@@ -274,7 +275,8 @@ def test_solver_objects_validate_their_parameters():
 
 def test_auto_picks_by_liouvillian_size(rng):
     assert steady_state(random_master_equation(rng, (3, 3))).method == "dense"
-    assert steady_state(random_master_equation(rng, (3, 3, 3))).method == "direct"
+    # Above d² = 400 the matrix-free solver (issue 13; the sparse ones stay selectable).
+    assert steady_state(random_master_equation(rng, (3, 3, 3))).method == "matrix-free"
     result = steady_state(random_master_equation(rng, (3, 3)), chunk_size=7)
     assert result.info["chunk_size"] == 7
 
@@ -287,6 +289,8 @@ def test_medium_model_sparse_methods_agree_with_dense_and_qutip():
     dense = check_solver("dense", me, reference)
     direct = check_solver("direct", me, reference)
     iterative = check_solver("iterative", me, reference)
+    matrix_free = check_solver("matrix-free", me, reference)
+    assert not matrix_free.info["fallback"].any()
     np.testing.assert_allclose(direct.rho, dense.rho, atol=1e-10)
     np.testing.assert_allclose(iterative.rho, dense.rho, atol=1e-10)
     assert iterative.info["krylov_info"] == 0
@@ -297,3 +301,52 @@ def test_repr_summarises_the_result(rng):
     result = steady_state(random_master_equation(rng, (2,), batch_shape=(4,)))
     text = repr(result)
     assert "converged=4/4" in text and "dense" in text
+
+
+def _driven_giant_atoms(n: int, **extra) -> MasterEquation:
+    """n driven two-level giant atoms (two points each) with collective channels, T1, T_φ."""
+    import giantatoms as ga
+    from giantatoms.units import GHz, MHz, us
+
+    atoms = [
+        ga.Atom(f"Q{j}", frequency=4.6 * GHz, points=[0.3 * j, 0.3 * j + 0.084],
+                point_rates=2 * MHz, t1=30 * us, t_phi=60 * us, **extra)
+        for j in range(n)
+    ]  # fmt: skip
+    device = ga.Device(waveguide=ga.Waveguide(1.2e8), atoms=atoms)
+    drive = ga.Drive(frequency=4.6 * GHz + 2 * MHz, power_dbm=-128)
+    return ga.master_equation(device, drive, check_delays=False)
+
+
+@pytest.mark.parametrize("extra", [{}, {"n_thermal": 0.05}, {"right_fraction": 0.8}])
+def test_matrix_free_agrees_with_the_sparse_direct_solution(extra):
+    me = _driven_giant_atoms(6, **extra)  # d² = 4096
+    direct = steady_state(me, "direct")
+    free = steady_state(me, "matrix-free")
+    assert free.method == "matrix-free" and not free.info["fallback"]
+    np.testing.assert_allclose(free.rho, direct.rho, atol=1e-9)
+    assert free.relative_residual < 1e-12 and free.trace_error < 1e-12
+    assert free.info["krylov_info"] == 0 and free.info["iterations"] > 0
+
+
+def test_matrix_free_falls_back_where_a_state_never_decays_without_jumps():
+    """Undriven atoms: |g…g⟩ does not decay under H_eff, so S is singular; the sparse direct
+    solver takes that point and the result says so."""
+    import giantatoms as ga
+    from giantatoms.units import GHz, MHz, us
+
+    atoms = [ga.Atom(f"Q{j}", 4.6 * GHz, [0.3 * j], 2 * MHz, t1=30 * us) for j in range(5)]
+    me = ga.master_equation(ga.Device(ga.Waveguide(1.2e8), atoms), check_delays=False)
+    result = steady_state(me, "matrix-free")
+    assert result.info["fallback"]
+    assert result.rho[0, 0] == pytest.approx(1.0, abs=1e-10)  # the ground state
+    assert result.converged
+
+
+def test_matrix_free_solver_parameters_are_checked():
+    from giantatoms.solvers.steady_state import MatrixFreeSolver
+
+    with pytest.raises(ValueError, match="rtol"):
+        MatrixFreeSolver(rtol=0.0)
+    with pytest.raises(ValueError, match="restart"):
+        MatrixFreeSolver(restart=0)

@@ -20,8 +20,17 @@ Methods
   the cheap condition estimate ‖M‖₁‖y‖₁/‖r‖₁ ≤ κ₁(M) that decides uniqueness.
 * :class:`DirectSolver` (medium sizes): sparse LU (SuperLU, fill-reducing column ordering) of
   the complex sparse M, one batch point at a time.
-* :class:`IterativeSolver` (large sizes): ILU-preconditioned GMRES or BiCGStab started from the
-  maximally mixed state, one batch point at a time.
+* :class:`IterativeSolver`: ILU-preconditioned GMRES or BiCGStab on the sparse L, started
+  from the maximally mixed state, one batch point at a time.
+* :class:`MatrixFreeSolver` (``"auto"`` above d² = 400 when every state decays under the no-jump
+  evolution; N ≥ 5 two-level atoms): no d² × d² matrix at all. With L = S + J,
+  S(ρ) = −i(H_eff ρ − ρ H_eff†) (H_eff = H − (i/2)Σ c†c) and J(ρ) = Σ c ρ c†, the steady state
+  is the fixed point of the jump map Φ = −S⁻¹J (trace preserving; ∫₀^∞ e^{St} J dt). S is
+  inverted exactly in the eigenbasis of H_eff (one d × d non-Hermitian eigendecomposition; then
+  an elementwise division, a Sylvester solve). GMRES solves ρ − Φ(ρ) + tr(ρ)·1/d = 1/d in the
+  d² real Hermitian coordinates: the added trace term makes the operator invertible exactly
+  when the steady state is unique, and its solution has tr ρ = 1. Each iteration costs
+  O((K + 4) d³) dense products (K jump operators).
 
 Every method returns the same :class:`SteadyState` with honest diagnostics: the residual
 ‖L vec ρ‖₂ is recomputed from H and the jump operators, positivity is *reported*
@@ -34,10 +43,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
-import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 from numpy.typing import NDArray
 
+from giantatoms.solvers._no_jump import matrix_free_one
+from giantatoms.solvers._sparse import bordered_sparse_system, krylov_solve
 from giantatoms.solvers.liouvillian import (
     _hermitian_liouvillian_unnormalised,
     _rho_from_coordinates,
@@ -47,7 +57,6 @@ from giantatoms.solvers.liouvillian import (
     sparse_liouvillian,
     state_diagnostics,
     unvectorize_hermitian,
-    vectorize_hermitian,
 )
 
 if TYPE_CHECKING:
@@ -57,12 +66,13 @@ __all__ = [
     "DenseSolver",
     "DirectSolver",
     "IterativeSolver",
+    "MatrixFreeSolver",
     "SteadyState",
     "SteadyStateError",
     "steady_state",
 ]
 
-METHODS = ("auto", "dense", "direct", "iterative")
+METHODS = ("auto", "dense", "direct", "iterative", "matrix-free")
 ON_FAILURE = ("raise", "flag")
 #: ``"auto"`` uses the dense solver up to this d² (two 3-level transmons: 81; 20 levels: 400).
 AUTO_DENSE_MAX = 400
@@ -222,7 +232,44 @@ class IterativeSolver:
         _check_max_condition("IterativeSolver", self.max_condition)
 
 
-Solver = DenseSolver | DirectSolver | IterativeSolver
+@dataclass(frozen=True)
+class MatrixFreeSolver:
+    """GMRES on ρ − Φ(ρ) + tr(ρ)/d = 1/d with the exact no-jump inverse (module docstring).
+
+    Parameters
+    ----------
+    rtol : float
+        GMRES relative tolerance (in the preconditioned coordinates); the residual of L is
+        recomputed and checked against ``tol`` of :func:`steady_state` as for every method.
+    restart : int
+        GMRES restart length.
+    maxiter : int
+        Limit on the total number of GMRES iterations.
+    max_condition : float
+        Largest accepted condition number of the eigenvectors of H_eff; above it (or when some
+        state does not decay without jumps, so that S is singular) the point is solved with the
+        sparse methods instead, and ``info["fallback"]`` says so.
+    """
+
+    rtol: float = 1e-10
+    restart: int = 200
+    maxiter: int = 3000
+    max_condition: float = 1e8
+
+    name: ClassVar[str] = "matrix-free"
+
+    def __post_init__(self) -> None:
+        if not (0 < self.rtol < 1):
+            raise ValueError(f"MatrixFreeSolver: rtol must be in (0, 1), got {self.rtol!r}")
+        _check_positive_int("MatrixFreeSolver", "restart", self.restart)
+        _check_positive_int("MatrixFreeSolver", "maxiter", self.maxiter)
+        _check_max_condition("MatrixFreeSolver", self.max_condition)
+
+
+Solver = DenseSolver | DirectSolver | IterativeSolver | MatrixFreeSolver
+#: Condition estimate of the matrix-free operator above which the steady state counts as not
+#: unique (the operator I − Φ + tr·1/d is well scaled: κ ~ relaxation time × largest rate).
+UNIQUE_CONDITION_MATRIX_FREE = 1e12
 
 
 # --------------------------------------------------------------------------------------------
@@ -356,6 +403,8 @@ def steady_state(
     c = me.jump_operators.reshape(n, me.n_jumps, d, d)
     if isinstance(solver, DenseSolver):
         raw = _dense_steady_states(h, c, solver)
+    elif isinstance(solver, MatrixFreeSolver):
+        raw = _matrix_free_steady_states(h, c, solver)
     else:
         raw = _sparse_steady_states(h, c, solver)
 
@@ -402,26 +451,22 @@ def _resolve_method(method: str | Solver, d: int, chunk_size: int | None) -> Sol
         if chunk_size is not None:
             return DenseSolver(chunk_size, method.max_condition, method.threads)
         return method
-    if isinstance(method, DirectSolver | IterativeSolver):
+    if isinstance(method, DirectSolver | IterativeSolver | MatrixFreeSolver):
         return method
     if not isinstance(method, str) or method not in METHODS:
         raise ValueError(
-            f"method must be one of {list(METHODS)} or a DenseSolver, DirectSolver or "
-            f"IterativeSolver instance, got {method!r}"
+            f"method must be one of {list(METHODS)} or a DenseSolver, DirectSolver, "
+            f"IterativeSolver or MatrixFreeSolver instance, got {method!r}"
         )
     if method == "auto":
         size = d * d
-        method = (
-            "dense"
-            if size <= AUTO_DENSE_MAX
-            else "direct"
-            if size <= AUTO_DIRECT_MAX
-            else "iterative"
-        )
+        method = "dense" if size <= AUTO_DENSE_MAX else "matrix-free"
     if method == "dense":
         return DenseSolver(chunk_size=chunk_size)
     if method == "direct":
         return DirectSolver()
+    if method == "matrix-free":
+        return MatrixFreeSolver()
     return IterativeSolver()
 
 
@@ -577,59 +622,6 @@ def _dense_steady_states(h: NDArray, c: NDArray, solver: DenseSolver) -> dict[st
 # --------------------------------------------------------------------------------------------
 
 
-def _hermitian_coordinates_map(d: int) -> tuple[sp.csc_array, NDArray, NDArray]:
-    """T with vec(ρ) = T x for the real coordinates x of :func:`vectorize_hermitian`.
-
-    Also returns the vec indices of the diagonal entries and of the upper triangle, which
-    read the coordinates back from a Hermitian vec(ρ′): [Re ρ′_ii; √2 Re ρ′_ij; √2 Im ρ′_ij].
-    """
-    iu, ju = np.triu_indices(d, 1)
-    m = iu.size
-    diag = np.arange(d) * (d + 1)
-    upper, lower = iu * d + ju, ju * d + iu
-    half = 1.0 / np.sqrt(2.0)
-    rows = np.concatenate([diag, upper, lower, upper, lower])
-    cols = np.concatenate(
-        [
-            np.arange(d),
-            d + np.arange(m),
-            d + np.arange(m),
-            d + m + np.arange(m),
-            d + m + np.arange(m),
-        ]
-    )
-    vals = np.concatenate(
-        [np.ones(d), np.full(2 * m, half), np.full(m, 1j * half), np.full(m, -1j * half)]
-    ).astype(complex)
-    t = sp.csc_array((vals, (rows, cols)), shape=(d * d, d * d))
-    return t, diag, upper
-
-
-def _bordered_sparse_system(
-    h: NDArray, c: NDArray
-) -> tuple[sp.csr_array, sp.csc_array, float, float]:
-    """L, the real bordered system M (row 0 → trace row), ‖L‖_F and the trace-row weight.
-
-    M acts on the d² real Hermitian coordinates (as the dense solver does): SciPy's SuperLU
-    factorises real matrices about two orders of magnitude faster than complex ones (measured
-    here: 0.12 s against 17 s for the same pattern at d² = 1024), and the real system has the
-    same size as the complex one.
-    """
-    d = h.shape[-1]
-    lv = sparse_liouvillian(h, c)
-    frobenius = float(np.sqrt(np.sum(np.abs(lv.data) ** 2)))
-    scale = frobenius / d**1.5 if frobenius > 0 else 1.0
-    t, diag, upper = _hermitian_coordinates_map(d)
-    lt = sp.csr_array(lv @ t)
-    root2 = np.sqrt(2.0)
-    real = sp.vstack([lt[diag].real, root2 * lt[upper].real, root2 * lt[upper].imag], format="csr")
-    trace_row = sp.csr_array(
-        (np.full(d, scale), (np.zeros(d, dtype=int), np.arange(d))), shape=(1, d * d)
-    )
-    system = sp.vstack([trace_row, real[1:]], format="csc")
-    return lv, sp.csc_array(system), frobenius, scale
-
-
 def _sparse_steady_states(
     h: NDArray, c: NDArray, solver: DirectSolver | IterativeSolver
 ) -> dict[str, Any]:
@@ -649,7 +641,7 @@ def _sparse_steady_states(
     probe_info = np.zeros(n, dtype=int)
 
     for i in range(n):
-        lv, system, frobenius[i], scale = _bordered_sparse_system(h[i], c[i])
+        lv, system, frobenius[i], scale = bordered_sparse_system(h[i], c[i])
         b = np.zeros(dd)
         b[0] = scale
         norm1 = float(np.abs(system).sum(axis=0).max())
@@ -663,7 +655,7 @@ def _sparse_steady_states(
             x, y = solution[:, 0], solution[:, 1]
         else:
             try:
-                x, y, its, info_main, info_probe = _krylov_solve(system, b, probe, d, solver)
+                x, y, its, info_main, info_probe = krylov_solve(system, b, probe, d, solver)
             except RuntimeError:  # the incomplete factorisation hit an exactly zero pivot
                 singular[i] = True
                 continue
@@ -692,44 +684,59 @@ def _sparse_steady_states(
     }
 
 
-def _krylov_solve(
-    system: sp.csc_array, b: NDArray, probe: NDArray, d: int, solver: IterativeSolver
-) -> tuple[NDArray, NDArray, int, int, int]:
-    """ILU-preconditioned Krylov solves of M x = b and M y = r (the condition probe)."""
-    dd = d * d
-    ilu = spla.spilu(system, drop_tol=solver.drop_tol, fill_factor=solver.fill_factor)
-    preconditioner = spla.LinearOperator((dd, dd), matvec=ilu.solve, dtype=float)
-    x0 = vectorize_hermitian(np.eye(d) / d)  # maximally mixed state: tr = 1 already
-    count = [0]
+# --------------------------------------------------------------------------------------------
+# Matrix-free solver: GMRES with the exact no-jump inverse
+# --------------------------------------------------------------------------------------------
 
-    def callback(_: Any) -> None:
-        count[0] += 1
 
-    def run(rhs: NDArray, start: NDArray | None, counter: Any) -> tuple[NDArray, int]:
-        if solver.krylov == "gmres":
-            return spla.gmres(
-                system,
-                rhs,
-                x0=start,
-                rtol=solver.rtol,
-                atol=0.0,
-                restart=solver.restart,
-                maxiter=-(-solver.maxiter // solver.restart),
-                M=preconditioner,
-                callback=counter,
-                callback_type="pr_norm",
-            )
-        return spla.bicgstab(
-            system,
-            rhs,
-            x0=start,
-            rtol=solver.rtol,
-            atol=0.0,
-            maxiter=solver.maxiter,
-            M=preconditioner,
-            callback=counter,
-        )
+def _matrix_free_steady_states(h: NDArray, c: NDArray, solver: MatrixFreeSolver) -> dict[str, Any]:
+    """Loop over batch points with the matrix-free solver (sparse fallback where S⁻¹ fails)."""
+    n, _, d, _ = c.shape
+    rho = np.full((n, d, d), np.nan, dtype=complex)
+    iterations = np.zeros(n, dtype=int)
+    krylov_info = np.zeros(n, dtype=int)
+    fallback = np.zeros(n, dtype=bool)
+    condition = np.full(n, np.inf)
+    probe = _probe_vector(d * d)
+    for i in range(n):
+        state, its, info, cond = matrix_free_one(h[i], c[i], solver, probe)
+        if state is None:
+            fallback[i] = True
+            continue
+        rho[i], iterations[i], krylov_info[i], condition[i] = state, its, info, cond
+    out: dict[str, Any]
+    if fallback.any():
+        backup = DirectSolver() if d * d <= AUTO_DIRECT_MAX else IterativeSolver()
+        sparse = _sparse_steady_states(h[fallback], c[fallback], backup)
+        rho[fallback] = sparse["rho"]
+    heff = h - 0.5j * np.einsum("nkba,nkbc->nac", c.conj(), c)
+    residual = _lindblad_residual(heff, c, rho)
+    frobenius = np.array([_liouvillian_frobenius(h[i], c[i]) for i in range(n)])
+    trace_error, hermiticity_error, min_eigenvalue = state_diagnostics(rho)
+    unique = (
+        (krylov_info == 0)
+        & (condition < UNIQUE_CONDITION_MATRIX_FREE)
+        & np.isfinite(rho).all(axis=(-2, -1))
+    )
+    if fallback.any():
+        unique[fallback] = sparse["unique"]
+        condition[fallback] = sparse["condition"]
+    out = {
+        "rho": rho,
+        "residual": residual,
+        "frobenius": frobenius,
+        "trace_error": trace_error,
+        "hermiticity_error": hermiticity_error,
+        "min_eigenvalue": min_eigenvalue,
+        "condition": condition,
+        "singular": np.zeros(n, dtype=bool),
+        "unique": unique,
+        "info": {"iterations": iterations, "krylov_info": krylov_info, "fallback": fallback},
+    }
+    return out
 
-    x, info_main = run(b, x0, callback)
-    y, info_probe = run(probe, None, None)
-    return x, y, count[0], int(info_main), int(info_probe)
+
+def _liouvillian_frobenius(h: NDArray, c: NDArray) -> float:
+    """‖L‖_F from the operators, without building L (as the other methods normalise)."""
+    lv = sparse_liouvillian(h, c)
+    return float(np.sqrt(np.sum(np.abs(lv.data) ** 2)))
