@@ -44,7 +44,14 @@ from numpy.typing import ArrayLike, NDArray
 
 from giantatoms._validation import real_array
 from giantatoms.model.delays import DelayKernel, delay_kernel
-from giantatoms.solvers.delay._stencil import _GAUSS_W, _GAUSS_X, _kink_correction, _lagrange
+from giantatoms.solvers.delay._stencil import (
+    _GAUSS_W,
+    _GAUSS_X,
+    _delayed_terms,
+    _flatten,
+    _kink_correction,
+    _lagrange,
+)
 
 if TYPE_CHECKING:
     from giantatoms.model.device import Device
@@ -331,25 +338,10 @@ def _solve(
 ) -> tuple[NDArray[np.complex128], dict[str, Any]]:
     n = kernel.n_atoms
     size = int(np.prod(batch, dtype=int))
-    coeff = np.broadcast_to(kernel.coefficients, (*batch, *kernel.coefficients.shape[-3:]))
-    tau = np.broadcast_to(kernel.delays, coeff.shape)
-    coeff = coeff.reshape(size, -1)
-    tau = tau.reshape(size, -1)
     local = np.broadcast_to(kernel.local_generator, (*batch, n, n)).reshape(size, n, n)
     start = np.broadcast_to(c0, (*batch, n)).reshape(size, n)
-    m = kernel.coefficients.shape[-1]
-    target = np.repeat(np.arange(n), n * m)
-    source = np.tile(np.repeat(np.arange(n), m), n)
-    active = (tau > 0) & (coeff != 0)
-    keep = np.flatnonzero(np.any(active, axis=0))
-    coeff, tau, active = coeff[:, keep], tau[:, keep], active[:, keep]
-    target, source = target[keep], source[keep]
-    coeff = np.where(active, coeff, 0.0)
+    coeff, _, target, source, q, theta = _delayed_terms(_flatten(kernel, batch), h)
     n_steps = max(1, math.ceil(float(times[-1]) / h - 1e-9))
-    ratio = np.where(active, tau / h, 2.0)
-    q = np.ceil(ratio - 1e-9).astype(np.int64)
-    theta = q - ratio
-    theta = np.where(theta < 1e-9, 0.0, theta)
     q_min = int(np.min(q)) if q.size else n_steps + 3
     chunk = max(1, q_min - 1)
     q_max = int(np.max(q)) if q.size else 0

@@ -28,7 +28,14 @@ import numpy as np
 from numpy.typing import NDArray
 
 from giantatoms.model.delays import DelayKernel
-from giantatoms.solvers.delay._stencil import _GAUSS_W, _GAUSS_X, _kink_correction, _lagrange
+from giantatoms.solvers.delay._stencil import (
+    _GAUSS_W,
+    _GAUSS_X,
+    _delayed_terms,
+    _flatten,
+    _kink_correction,
+    _lagrange,
+)
 
 __all__ = ["solve_path"]
 
@@ -128,33 +135,18 @@ def solve_path(
     """Amplitudes c_j(t) (frame ω₀) at ``times`` with frequencies ω_j(t): (*batch, T, n)."""
     n = kernel.n_atoms
     size = int(np.prod(batch, dtype=int))
-    m = kernel.coefficients.shape[-1]
-    coeff = np.broadcast_to(kernel.coefficients, (*batch, n, n, m)).reshape(size, -1)
-    tau = np.broadcast_to(kernel.delays, (*batch, n, n, m)).reshape(size, -1)
-    target = np.repeat(np.arange(n), n * m)
-    source = np.tile(np.repeat(np.arange(n), m), n)
-    shared = (tau == 0) & (coeff != 0) & (target != source)[None, :]
-    if np.any(shared):
+    flat = _flatten(kernel, batch)
+    undelayed = (flat.tau == 0) & (flat.coeff != 0)
+    if np.any(undelayed & (flat.target != flat.source)[None, :]):
         raise ValueError(
             "time-dependent frequencies: atoms that share a coupling point (an undelayed "
             "exchange) are not supported"
         )
-    own = (tau == 0) & (coeff != 0)
     loss = np.broadcast_to(kernel.loss_rates, (*batch, n)).reshape(size, n)
-    rate = -0.5 * loss - 0.5 * np.stack(
-        [np.sum(np.where(own & (target == j), coeff, 0.0), axis=-1) for j in range(n)], axis=-1
-    )  # (b, n): the constant local rate a_j
-    active = (tau > 0) & (coeff != 0)
-    keep = np.flatnonzero(np.any(active, axis=0))
-    coeff, tau, active = coeff[:, keep], tau[:, keep], active[:, keep]
-    target, source = target[keep], source[keep]
-    coeff = np.where(active, coeff, 0.0)
+    own = [np.sum(np.where(undelayed & (flat.target == j), flat.coeff, 0.0), -1) for j in range(n)]
+    rate = -0.5 * loss - 0.5 * np.stack(own, axis=-1)  # (b, n): the constant local rate a_j
+    coeff, tau, target, source, q, theta = _delayed_terms(flat, h)
     n_steps = max(1, math.ceil(float(times[-1]) / h - 1e-9))
-    ratio = np.where(active, tau / h, 2.0)
-    tau = np.where(active, tau, 2.0 * h)
-    q = np.ceil(ratio - 1e-9).astype(np.int64)
-    theta = q - ratio
-    theta = np.where(theta < 1e-9, 0.0, theta)
     nodes = n_steps + 3
     frame = np.broadcast_to(kernel.frame_frequency, batch).reshape(size)
     phase = _Phase(frequencies, frame, batch, n, nodes * h, h / 2)

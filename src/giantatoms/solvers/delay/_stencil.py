@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from numpy.typing import NDArray
+
+from giantatoms.model.delays import DelayKernel
 
 #: 8-point Gauss–Legendre nodes and weights on [−1, 1] (the step integrals).
 _GAUSS_X, _GAUSS_W = np.polynomial.legendre.leggauss(8)
@@ -50,3 +54,54 @@ def _kink_correction(
         interpolated = np.einsum("tk,btkr->btr", basis[sl], at_nodes)
         out[:, sl] = ((exact - interpolated) * jump[:, None, :]) @ onehot
     return out
+
+
+@dataclass(frozen=True, eq=False)
+class _Flat:
+    """A kernel flattened over its batch (b points) and its terms (j, k, m).
+
+    ``coeff``/``tau`` (b, all terms) hold every term; ``delayed`` is the index of the terms
+    that are delayed (τ > 0, K ≠ 0) at some batch point; ``target``/``source`` are the atoms
+    j, k of every term.
+    """
+
+    coeff: NDArray[np.complex128]
+    tau: NDArray[np.float64]
+    target: NDArray[np.int64]
+    source: NDArray[np.int64]
+    delayed: NDArray[np.int64]
+
+
+def _flatten(kernel: DelayKernel, batch: tuple[int, ...]) -> _Flat:
+    n, m = kernel.n_atoms, kernel.coefficients.shape[-1]
+    size = int(np.prod(batch, dtype=int))
+    coeff = np.broadcast_to(kernel.coefficients, (*batch, n, n, m)).reshape(size, -1)
+    tau = np.broadcast_to(kernel.delays, (*batch, n, n, m)).reshape(size, -1)
+    active = (tau > 0) & (coeff != 0)
+    return _Flat(
+        coeff=coeff,
+        tau=tau,
+        target=np.repeat(np.arange(n), n * m),
+        source=np.tile(np.repeat(np.arange(n), m), n),
+        delayed=np.flatnonzero(np.any(active, axis=0)),
+    )
+
+
+def _delayed_terms(
+    flat: _Flat, h: float
+) -> tuple[NDArray, NDArray, NDArray, NDArray, NDArray, NDArray]:
+    """The delayed terms on the grid of step h: coeff, τ, target, source, q, θ.
+
+    τ = (q − θ)h with q integer and 0 ≤ θ < 1; inactive entries (a term delayed at other batch
+    points only) get K = 0 and a harmless τ = 2h.
+    """
+    keep = flat.delayed
+    coeff, tau = flat.coeff[:, keep], flat.tau[:, keep]
+    active = (tau > 0) & (coeff != 0)
+    coeff = np.where(active, coeff, 0.0)
+    tau = np.where(active, tau, 2.0 * h)
+    ratio = tau / h
+    q = np.ceil(ratio - 1e-9).astype(np.int64)
+    theta = q - ratio
+    theta = np.where(theta < 1e-9, 0.0, theta)
+    return coeff, tau, flat.target[keep], flat.source[keep], q, theta
