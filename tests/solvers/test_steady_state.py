@@ -350,3 +350,69 @@ def test_matrix_free_solver_parameters_are_checked():
         MatrixFreeSolver(rtol=0.0)
     with pytest.raises(ValueError, match="restart"):
         MatrixFreeSolver(restart=0)
+
+
+def _null_dimension(me: MasterEquation) -> int:
+    """Independent count: the complex Liouvillian's singular values below 1e-10 × largest."""
+    from giantatoms.solvers.liouvillian import liouvillian
+
+    s = np.linalg.svd(np.asarray(liouvillian(me)), compute_uv=False)
+    return int(np.sum(s <= 1e-10 * s[0]))
+
+
+def test_degenerate_kernels_are_counted():
+    me = collective_decay_pair()
+    result = steady_state(me, on_failure="flag")
+    assert not result.unique
+    assert result.kernel_dimension == _null_dimension(me) == 4  # |gg⟩, |S⟩ and coherences
+    assert np.isinf(result.relaxation_time) or result.relaxation_time > 0
+    with pytest.raises(SteadyStateError, match="kernel dimension 4"):
+        steady_state(me)
+
+
+def test_initial_state_gives_the_long_time_limit():
+    """Collective decay from |eg⟩: half stays in the singlet, half decays to |gg⟩; the same
+    as a long exact propagation."""
+    from giantatoms.solvers.evolution import evolve_constant
+
+    me = collective_decay_pair()
+    eg = np.zeros((4, 4), complex)
+    eg[1, 1] = 1.0
+    result = steady_state(me, initial=eg)
+    assert result.converged and not result.unique and result.kernel_dimension == 4
+    late = evolve_constant(me, eg, [200e-6]).rho[-1]
+    np.testing.assert_allclose(result.rho, late, atol=1e-9)
+    singlet = np.array([0, 1, -1, 0]) / np.sqrt(2)
+    assert np.real(singlet @ result.rho @ singlet) == pytest.approx(0.5)
+    assert result.rho[0, 0].real == pytest.approx(0.5)
+    # A unique steady state is the limit from any initial state.
+    unique_model = random_master_equation(np.random.default_rng(5), (2, 2))
+    plain = steady_state(unique_model)
+    started = steady_state(unique_model, initial=np.eye(4) / 4)
+    np.testing.assert_allclose(started.rho, plain.rho, atol=1e-12)
+    with pytest.raises(ValueError, match="initial"):
+        steady_state(me, initial=np.eye(3))
+
+
+def test_nearly_degenerate_chains_are_flagged_with_their_relaxation_time():
+    """A bidirectional chain at kd = π with alternating ±δ: unique, but reached only after
+    ~10 ms (the condition estimate passes any uniqueness threshold); chirality lifts it."""
+    import giantatoms as ga
+    from giantatoms.units import GHz
+
+    lam = 1.2e8 / 4.6e9
+
+    def chain(fraction):
+        atoms = [
+            ga.Atom(f"A{j}", 4.6 * GHz + 2 * MHZ * (-1) ** j, [0.5 * lam * j], 2 * MHZ,
+                    right_fraction=fraction)
+            for j in range(3)
+        ]  # fmt: skip
+        device = ga.Device(ga.Waveguide(1.2e8), atoms)
+        return ga.master_equation(device, ga.Drive(4.6 * GHz, -130.0), check_delays=False)
+
+    bidirectional = steady_state(chain(0.5))
+    assert bidirectional.unique and bidirectional.near_degenerate
+    assert bidirectional.relaxation_time > 1e-3  # s, against µs decay times
+    chiral = steady_state(chain(0.6))
+    assert chiral.unique and not chiral.near_degenerate and np.isnan(chiral.relaxation_time)

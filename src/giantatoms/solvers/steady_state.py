@@ -46,6 +46,7 @@ import numpy as np
 import scipy.sparse.linalg as spla
 from numpy.typing import NDArray
 
+from giantatoms.solvers._kernel import MAX_KERNEL_ANALYSIS, kernel_analysis
 from giantatoms.solvers._no_jump import matrix_free_one
 from giantatoms.solvers._sparse import bordered_sparse_system, krylov_solve
 from giantatoms.solvers.liouvillian import (
@@ -270,6 +271,9 @@ Solver = DenseSolver | DirectSolver | IterativeSolver | MatrixFreeSolver
 #: Condition estimate of the matrix-free operator above which the steady state counts as not
 #: unique (the operator I − Φ + tr·1/d is well scaled: κ ~ relaxation time × largest rate).
 UNIQUE_CONDITION_MATRIX_FREE = 1e12
+#: Condition estimate above which a unique steady state is flagged as nearly degenerate (its
+#: kernel and relaxation time are then computed): the state hangs on tiny parameters.
+NEAR_DEGENERATE_CONDITION = 1e5
 
 
 # --------------------------------------------------------------------------------------------
@@ -310,6 +314,18 @@ class SteadyState:
         The method that ran: ``"dense"``, ``"direct"`` or ``"iterative"``.
     dims : tuple of int
         Levels of each atom.
+    kernel_dimension : ndarray of int
+        Number of stationary states (the dimension of the kernel of L), from the singular
+        values of L at the points whose solve looked ill-conditioned (condition estimate ≥
+        ``NEAR_DEGENERATE_CONDITION``, singular, or an ``initial`` state given) when d² ≤
+        4096; 1 at well-conditioned points; 0 where it was needed but not computed (too large).
+    relaxation_time : ndarray, s
+        1/gap (the smallest |Re λ| of L outside its kernel) at the analysed points, NaN
+        elsewhere: how long the returned state takes to be reached.
+    near_degenerate : ndarray of bool
+        A unique steady state that is nearly degenerate: condition estimate ≥
+        ``NEAR_DEGENERATE_CONDITION`` (the state then depends on tiny parameters, and
+        ``relaxation_time`` says how slowly it is reached).
     info : dict
         Method details: ``"solver"`` (the solver object), ``"tol"``; dense: ``"chunk_size"``,
         ``"threads"``, ``"singular_chunks"`` (chunks that fell back to point-by-point solves);
@@ -329,6 +345,9 @@ class SteadyState:
     method: str
     dims: tuple[int, ...]
     info: dict[str, Any] = field(default_factory=dict)
+    kernel_dimension: NDArray[np.int64] | None = None
+    relaxation_time: NDArray[np.float64] | None = None
+    near_degenerate: NDArray[np.bool_] | None = None
 
     @property
     def batch_shape(self) -> tuple[int, ...]:
@@ -359,6 +378,7 @@ def steady_state(
     on_failure: str = "raise",
     tol: float = 1e-8,
     chunk_size: int | None = None,
+    initial: Any = None,
 ) -> SteadyState:
     """Steady states of a batch of master equations.
 
@@ -377,6 +397,10 @@ def steady_state(
     chunk_size : int, optional
         Batch points per chunk of the dense solver (overrides ``DenseSolver.chunk_size``;
         ignored by the sparse methods).
+    initial : array_like, complex, shape (d, d) or (batch…, d, d), optional
+        ρ(0). Where the kernel is degenerate (several stationary states), ``rho`` is then the
+        long-time limit reached from it (the projection onto the kernel along the conserved
+        quantities) instead of a failure; where the steady state is unique it is that state.
 
     Returns
     -------
@@ -401,6 +425,7 @@ def steady_state(
     n = int(np.prod(batch, dtype=int))
     h = me.hamiltonian.reshape(n, d, d)
     c = me.jump_operators.reshape(n, me.n_jumps, d, d)
+    start = _initial_states(initial, batch, d)
     if isinstance(solver, DenseSolver):
         raw = _dense_steady_states(h, c, solver)
     elif isinstance(solver, MatrixFreeSolver):
@@ -408,12 +433,15 @@ def steady_state(
     else:
         raw = _sparse_steady_states(h, c, solver)
 
+    kernel = _analyse_kernels(h, c, raw, start)
     finite = np.isfinite(raw["rho"]).all(axis=(-2, -1))
     relative = np.full(n, np.inf)
     np.divide(raw["residual"], raw["frobenius"], out=relative, where=raw["frobenius"] > 0)
     relative[~np.isfinite(raw["residual"])] = np.nan
-    unique = raw["unique"] & finite
-    converged = finite & (relative <= tol) & unique
+    unique = raw["unique"] & finite & (kernel["kernel_dimension"] <= 1)
+    # From a given initial state a degenerate kernel has a definite long-time limit.
+    chosen = kernel["projected"]
+    converged = finite & (relative <= tol) & (unique | chosen)
 
     info = {"solver": solver, "tol": tol}
     info.update({key: _shape(value, batch) for key, value in raw["info"].items()})
@@ -430,10 +458,76 @@ def steady_state(
         method=solver.name,
         dims=me.dims,
         info=info,
+        kernel_dimension=kernel["kernel_dimension"].reshape(batch),
+        relaxation_time=kernel["relaxation_time"].reshape(batch),
+        near_degenerate=(
+            unique
+            & (kernel["kernel_dimension"] == 1)
+            & (raw["condition"] >= NEAR_DEGENERATE_CONDITION)
+        ).reshape(batch),
     )
     if on_failure == "raise" and not converged.all():
         raise _failure(result, raw, solver, tol)
     return result
+
+
+def _initial_states(initial: Any, batch: tuple[int, ...], d: int) -> NDArray | None:
+    """ρ(0) broadcast to (n, d, d), checked; ``None`` when not given."""
+    if initial is None:
+        return None
+    try:
+        rho = np.asarray(initial, dtype=complex)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"initial must be a density matrix of shape (..., {d}, {d})") from exc
+    if rho.ndim < 2 or rho.shape[-2:] != (d, d):
+        raise ValueError(f"initial must have shape (..., {d}, {d}), got {rho.shape}")
+    if not np.all(np.isfinite(rho)) or abs(np.trace(rho, axis1=-2, axis2=-1) - 1).max() > 1e-6:
+        raise ValueError("initial must be finite with trace 1")
+    n = int(np.prod(batch, dtype=int))
+    return np.broadcast_to(rho, (*batch, d, d)).reshape(n, d, d)
+
+
+def _analyse_kernels(
+    h: NDArray, c: NDArray, raw: dict[str, Any], start: NDArray | None
+) -> dict[str, NDArray]:
+    """Kernel dimension, relaxation time and (with ρ(0)) ρ(∞) where the solve looked doubtful.
+
+    Updates ``raw`` in place where a degenerate kernel and an initial state give ρ(∞).
+    """
+    n, _, d, _ = c.shape
+    finite = np.isfinite(raw["rho"]).all(axis=(-2, -1))
+    doubtful = (
+        ~finite | raw["singular"] | ~raw["unique"] | (raw["condition"] >= NEAR_DEGENERATE_CONDITION)
+    )
+    if start is not None:
+        doubtful |= ~raw["unique"] | ~finite
+    dimension = np.where(doubtful, 0, 1).astype(np.int64)
+    relaxation = np.full(n, np.nan)
+    projected = np.zeros(n, dtype=bool)
+    finite_input = np.isfinite(h).all(axis=(-2, -1)) & np.isfinite(c).all(axis=(-3, -2, -1))
+    points = np.flatnonzero(doubtful & finite_input)
+    if points.size and d * d <= MAX_KERNEL_ANALYSIS:
+        found = kernel_analysis(h[points], c[points], None if start is None else start[points])
+        dimension[points] = found["kernel_dimension"]
+        relaxation[points] = found["relaxation_time"]
+        if start is not None:
+            several = found["kernel_dimension"] > 1
+            take = points[several]
+            raw["rho"][take] = found["rho"][several]
+            heff = h[take] - 0.5j * np.einsum("nkba,nkbc->nac", c[take].conj(), c[take])
+            raw["residual"][take] = _lindblad_residual(heff, c[take], raw["rho"][take])
+            (
+                raw["trace_error"][take],
+                raw["hermiticity_error"][take],
+                raw["min_eigenvalue"][take],
+            ) = state_diagnostics(raw["rho"][take])
+            if "frobenius" in raw:
+                bad = ~np.isfinite(raw["frobenius"][take])
+                raw["frobenius"][take[bad]] = np.array(
+                    [_liouvillian_frobenius(h[i], c[i]) for i in take[bad]]
+                )
+            projected[take] = True
+    return {"kernel_dimension": dimension, "relaxation_time": relaxation, "projected": projected}
 
 
 def _shape(value: Any, batch: tuple[int, ...]) -> Any:
@@ -481,7 +575,11 @@ def _failure(result: SteadyState, raw: dict, solver: Solver, tol: float) -> Stea
         cond = raw["condition"][k]
         rel = result.relative_residual.reshape(-1)[k]
         if raw["singular"][k]:
-            reasons.append("singular linear system (no unique steady state: ≥ 2 steady states?)")
+            reasons.append(
+                "singular linear system (no unique steady state"
+                + _kernel_note(result, k)
+                + "; give initial=ρ(0) for the long-time limit from it)"
+            )
         elif not np.isfinite(raw["rho"][k]).all():
             reasons.append("non-finite solution (non-finite Hamiltonian or jump operators?)")
         elif not result.unique.reshape(-1)[k]:
@@ -490,7 +588,7 @@ def _failure(result: SteadyState, raw: dict, solver: Solver, tol: float) -> Stea
                 extra = "; the probe solve of the iterative method did not converge"
             reasons.append(
                 f"not unique: condition estimate {cond:.2e} ≥ max_condition "
-                f"{max_condition:.0e} (≥ 2 steady states?){extra}"
+                f"{max_condition:.0e} (≥ 2 steady states?{_kernel_note(result, k)}){extra}"
             )
         else:
             extra = ""
@@ -512,6 +610,15 @@ def _failure(result: SteadyState, raw: dict, solver: Solver, tol: float) -> Stea
 # --------------------------------------------------------------------------------------------
 # Shared numerics
 # --------------------------------------------------------------------------------------------
+
+
+def _kernel_note(result: SteadyState, k: int) -> str:
+    """'', or ': kernel dimension D' when the kernel analysis counted the stationary states."""
+    dims = result.kernel_dimension
+    if dims is None:
+        return ""
+    value = int(dims.reshape(-1)[k])
+    return f": kernel dimension {value}" if value > 1 else ""
 
 
 def _probe_vector(size: int) -> NDArray[np.float64]:
