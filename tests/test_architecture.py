@@ -69,3 +69,14 @@ def test_the_layer_contract_holds():
     """The same check as CI's ``lint-imports``: lower layers never import higher ones."""
     lint = pytest.importorskip("importlinter.cli")
     assert lint.lint_imports(config_filename=str(ROOT / "pyproject.toml")) == 0
+
+
+def test_no_module_is_over_800_lines():
+    """Issue 11: no module over ~800 lines; split by idea before a module grows past it."""
+    package = Path(giantatoms.__file__).parent
+    long = {
+        str(p.relative_to(package)): n
+        for p in package.rglob("*.py")
+        if (n := len(p.read_text(encoding="utf-8").splitlines())) > 800
+    }
+    assert not long, long

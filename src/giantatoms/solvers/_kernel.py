@@ -24,12 +24,25 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from giantatoms.solvers._residual import lindblad_residual, liouvillian_frobenius
 from giantatoms.solvers.liouvillian import (
     _hermitian_liouvillian_unnormalised,
     _rho_from_coordinates,
+    state_diagnostics,
 )
 
-__all__ = ["KERNEL_TOLERANCE", "MAX_KERNEL_ANALYSIS", "kernel_analysis"]
+__all__ = [
+    "KERNEL_TOLERANCE",
+    "MAX_KERNEL_ANALYSIS",
+    "NEAR_DEGENERATE_CONDITION",
+    "analyse_kernels",
+    "initial_states",
+    "kernel_analysis",
+]
+
+#: Condition estimate above which a unique steady state is flagged as nearly degenerate (its
+#: kernel and relaxation time are then computed): the state hangs on tiny parameters.
+NEAR_DEGENERATE_CONDITION = 1e5
 
 #: Singular values of R below this fraction of the largest count as exactly zero.
 KERNEL_TOLERANCE = 1e-10
@@ -97,3 +110,62 @@ def kernel_analysis(
         "rho": limit,
         "singular_values": relative[:, -4:][:, ::-1],
     }
+
+
+def initial_states(initial: Any, batch: tuple[int, ...], d: int) -> NDArray | None:
+    """ρ(0) broadcast to (n, d, d), checked; ``None`` when not given."""
+    if initial is None:
+        return None
+    try:
+        rho = np.asarray(initial, dtype=complex)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"initial must be a density matrix of shape (..., {d}, {d})") from exc
+    if rho.ndim < 2 or rho.shape[-2:] != (d, d):
+        raise ValueError(f"initial must have shape (..., {d}, {d}), got {rho.shape}")
+    if not np.all(np.isfinite(rho)) or abs(np.trace(rho, axis1=-2, axis2=-1) - 1).max() > 1e-6:
+        raise ValueError("initial must be finite with trace 1")
+    n = int(np.prod(batch, dtype=int))
+    return np.broadcast_to(rho, (*batch, d, d)).reshape(n, d, d)
+
+
+def analyse_kernels(
+    h: NDArray, c: NDArray, raw: dict[str, Any], start: NDArray | None
+) -> dict[str, NDArray]:
+    """Kernel dimension, relaxation time and (with ρ(0)) ρ(∞) where the solve looked doubtful.
+
+    Updates ``raw`` in place where a degenerate kernel and an initial state give ρ(∞).
+    """
+    n, _, d, _ = c.shape
+    finite = np.isfinite(raw["rho"]).all(axis=(-2, -1))
+    doubtful = (
+        ~finite | raw["singular"] | ~raw["unique"] | (raw["condition"] >= NEAR_DEGENERATE_CONDITION)
+    )
+    if start is not None:
+        doubtful |= ~raw["unique"] | ~finite
+    dimension = np.where(doubtful, 0, 1).astype(np.int64)
+    relaxation = np.full(n, np.nan)
+    projected = np.zeros(n, dtype=bool)
+    finite_input = np.isfinite(h).all(axis=(-2, -1)) & np.isfinite(c).all(axis=(-3, -2, -1))
+    points = np.flatnonzero(doubtful & finite_input)
+    if points.size and d * d <= MAX_KERNEL_ANALYSIS:
+        found = kernel_analysis(h[points], c[points], None if start is None else start[points])
+        dimension[points] = found["kernel_dimension"]
+        relaxation[points] = found["relaxation_time"]
+        if start is not None:
+            several = found["kernel_dimension"] > 1
+            take = points[several]
+            raw["rho"][take] = found["rho"][several]
+            heff = h[take] - 0.5j * np.einsum("nkba,nkbc->nac", c[take].conj(), c[take])
+            raw["residual"][take] = lindblad_residual(heff, c[take], raw["rho"][take])
+            (
+                raw["trace_error"][take],
+                raw["hermiticity_error"][take],
+                raw["min_eigenvalue"][take],
+            ) = state_diagnostics(raw["rho"][take])
+            if "frobenius" in raw:
+                bad = ~np.isfinite(raw["frobenius"][take])
+                raw["frobenius"][take[bad]] = np.array(
+                    [liouvillian_frobenius(h[i], c[i]) for i in take[bad]]
+                )
+            projected[take] = True
+    return {"kernel_dimension": dimension, "relaxation_time": relaxation, "projected": projected}

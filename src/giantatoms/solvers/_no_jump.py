@@ -13,12 +13,20 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 from numpy.typing import NDArray
 
-from giantatoms.solvers.liouvillian import unvectorize_hermitian, vectorize_hermitian
+from giantatoms.solvers._residual import lindblad_residual, liouvillian_frobenius
+from giantatoms.solvers.liouvillian import (
+    state_diagnostics,
+    unvectorize_hermitian,
+    vectorize_hermitian,
+)
 
-__all__ = ["PROBE_RTOL", "matrix_free_one"]
+__all__ = ["PROBE_RTOL", "UNIQUE_CONDITION", "matrix_free_one", "matrix_free_steady_states"]
 
 #: Relative tolerance of the condition-probe solve (an order-of-magnitude estimate).
 PROBE_RTOL = 1e-3
+#: Condition estimate of the operator I − Φ + tr·1/d above which the steady state counts as not
+#: unique (the operator is well scaled: κ ~ relaxation time × largest rate).
+UNIQUE_CONDITION = 1e12
 
 
 def _no_jump_inverse(
@@ -134,3 +142,48 @@ def _jump_sum(c: NDArray[np.complex128]) -> Any:
         return out
 
     return apply
+
+
+def matrix_free_steady_states(
+    h: NDArray, c: NDArray, solver: Any, fallback_solve: Any, probe: NDArray[np.float64]
+) -> dict[str, Any]:
+    """Loop over batch points with the matrix-free solver (sparse fallback where S⁻¹ fails)."""
+    n, _, d, _ = c.shape
+    rho = np.full((n, d, d), np.nan, dtype=complex)
+    iterations = np.zeros(n, dtype=int)
+    krylov_info = np.zeros(n, dtype=int)
+    fallback = np.zeros(n, dtype=bool)
+    condition = np.full(n, np.inf)
+    for i in range(n):
+        state, its, info, cond = matrix_free_one(h[i], c[i], solver, probe)
+        if state is None:
+            fallback[i] = True
+            continue
+        rho[i], iterations[i], krylov_info[i], condition[i] = state, its, info, cond
+    out: dict[str, Any]
+    if fallback.any():
+        sparse = fallback_solve(h[fallback], c[fallback])
+        rho[fallback] = sparse["rho"]
+    heff = h - 0.5j * np.einsum("nkba,nkbc->nac", c.conj(), c)
+    residual = lindblad_residual(heff, c, rho)
+    frobenius = np.array([liouvillian_frobenius(h[i], c[i]) for i in range(n)])
+    trace_error, hermiticity_error, min_eigenvalue = state_diagnostics(rho)
+    unique = (
+        (krylov_info == 0) & (condition < UNIQUE_CONDITION) & np.isfinite(rho).all(axis=(-2, -1))
+    )
+    if fallback.any():
+        unique[fallback] = sparse["unique"]
+        condition[fallback] = sparse["condition"]
+    out = {
+        "rho": rho,
+        "residual": residual,
+        "frobenius": frobenius,
+        "trace_error": trace_error,
+        "hermiticity_error": hermiticity_error,
+        "min_eigenvalue": min_eigenvalue,
+        "condition": condition,
+        "singular": np.zeros(n, dtype=bool),
+        "unique": unique,
+        "info": {"iterations": iterations, "krylov_info": krylov_info, "fallback": fallback},
+    }
+    return out

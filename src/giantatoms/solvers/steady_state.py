@@ -46,8 +46,9 @@ import numpy as np
 import scipy.sparse.linalg as spla
 from numpy.typing import NDArray
 
-from giantatoms.solvers._kernel import MAX_KERNEL_ANALYSIS, kernel_analysis
-from giantatoms.solvers._no_jump import matrix_free_one
+from giantatoms.solvers._kernel import NEAR_DEGENERATE_CONDITION, analyse_kernels, initial_states
+from giantatoms.solvers._no_jump import matrix_free_steady_states
+from giantatoms.solvers._residual import lindblad_residual, probe_vector
 from giantatoms.solvers._sparse import bordered_sparse_system, krylov_solve
 from giantatoms.solvers.liouvillian import (
     _hermitian_liouvillian_unnormalised,
@@ -55,7 +56,6 @@ from giantatoms.solvers.liouvillian import (
     chunk_length,
     default_threads,
     map_chunks,
-    sparse_liouvillian,
     state_diagnostics,
     unvectorize_hermitian,
 )
@@ -268,12 +268,6 @@ class MatrixFreeSolver:
 
 
 Solver = DenseSolver | DirectSolver | IterativeSolver | MatrixFreeSolver
-#: Condition estimate of the matrix-free operator above which the steady state counts as not
-#: unique (the operator I − Φ + tr·1/d is well scaled: κ ~ relaxation time × largest rate).
-UNIQUE_CONDITION_MATRIX_FREE = 1e12
-#: Condition estimate above which a unique steady state is flagged as nearly degenerate (its
-#: kernel and relaxation time are then computed): the state hangs on tiny parameters.
-NEAR_DEGENERATE_CONDITION = 1e5
 
 
 # --------------------------------------------------------------------------------------------
@@ -425,15 +419,18 @@ def steady_state(
     n = int(np.prod(batch, dtype=int))
     h = me.hamiltonian.reshape(n, d, d)
     c = me.jump_operators.reshape(n, me.n_jumps, d, d)
-    start = _initial_states(initial, batch, d)
+    start = initial_states(initial, batch, d)
     if isinstance(solver, DenseSolver):
         raw = _dense_steady_states(h, c, solver)
     elif isinstance(solver, MatrixFreeSolver):
-        raw = _matrix_free_steady_states(h, c, solver)
+        backup = DirectSolver() if d * d <= AUTO_DIRECT_MAX else IterativeSolver()
+        raw = matrix_free_steady_states(
+            h, c, solver, lambda hh, cc: _sparse_steady_states(hh, cc, backup), probe_vector(d * d)
+        )
     else:
         raw = _sparse_steady_states(h, c, solver)
 
-    kernel = _analyse_kernels(h, c, raw, start)
+    kernel = analyse_kernels(h, c, raw, start)
     finite = np.isfinite(raw["rho"]).all(axis=(-2, -1))
     relative = np.full(n, np.inf)
     np.divide(raw["residual"], raw["frobenius"], out=relative, where=raw["frobenius"] > 0)
@@ -469,65 +466,6 @@ def steady_state(
     if on_failure == "raise" and not converged.all():
         raise _failure(result, raw, solver, tol)
     return result
-
-
-def _initial_states(initial: Any, batch: tuple[int, ...], d: int) -> NDArray | None:
-    """ρ(0) broadcast to (n, d, d), checked; ``None`` when not given."""
-    if initial is None:
-        return None
-    try:
-        rho = np.asarray(initial, dtype=complex)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"initial must be a density matrix of shape (..., {d}, {d})") from exc
-    if rho.ndim < 2 or rho.shape[-2:] != (d, d):
-        raise ValueError(f"initial must have shape (..., {d}, {d}), got {rho.shape}")
-    if not np.all(np.isfinite(rho)) or abs(np.trace(rho, axis1=-2, axis2=-1) - 1).max() > 1e-6:
-        raise ValueError("initial must be finite with trace 1")
-    n = int(np.prod(batch, dtype=int))
-    return np.broadcast_to(rho, (*batch, d, d)).reshape(n, d, d)
-
-
-def _analyse_kernels(
-    h: NDArray, c: NDArray, raw: dict[str, Any], start: NDArray | None
-) -> dict[str, NDArray]:
-    """Kernel dimension, relaxation time and (with ρ(0)) ρ(∞) where the solve looked doubtful.
-
-    Updates ``raw`` in place where a degenerate kernel and an initial state give ρ(∞).
-    """
-    n, _, d, _ = c.shape
-    finite = np.isfinite(raw["rho"]).all(axis=(-2, -1))
-    doubtful = (
-        ~finite | raw["singular"] | ~raw["unique"] | (raw["condition"] >= NEAR_DEGENERATE_CONDITION)
-    )
-    if start is not None:
-        doubtful |= ~raw["unique"] | ~finite
-    dimension = np.where(doubtful, 0, 1).astype(np.int64)
-    relaxation = np.full(n, np.nan)
-    projected = np.zeros(n, dtype=bool)
-    finite_input = np.isfinite(h).all(axis=(-2, -1)) & np.isfinite(c).all(axis=(-3, -2, -1))
-    points = np.flatnonzero(doubtful & finite_input)
-    if points.size and d * d <= MAX_KERNEL_ANALYSIS:
-        found = kernel_analysis(h[points], c[points], None if start is None else start[points])
-        dimension[points] = found["kernel_dimension"]
-        relaxation[points] = found["relaxation_time"]
-        if start is not None:
-            several = found["kernel_dimension"] > 1
-            take = points[several]
-            raw["rho"][take] = found["rho"][several]
-            heff = h[take] - 0.5j * np.einsum("nkba,nkbc->nac", c[take].conj(), c[take])
-            raw["residual"][take] = _lindblad_residual(heff, c[take], raw["rho"][take])
-            (
-                raw["trace_error"][take],
-                raw["hermiticity_error"][take],
-                raw["min_eigenvalue"][take],
-            ) = state_diagnostics(raw["rho"][take])
-            if "frobenius" in raw:
-                bad = ~np.isfinite(raw["frobenius"][take])
-                raw["frobenius"][take[bad]] = np.array(
-                    [_liouvillian_frobenius(h[i], c[i]) for i in take[bad]]
-                )
-            projected[take] = True
-    return {"kernel_dimension": dimension, "relaxation_time": relaxation, "projected": projected}
 
 
 def _shape(value: Any, batch: tuple[int, ...]) -> Any:
@@ -621,32 +559,6 @@ def _kernel_note(result: SteadyState, k: int) -> str:
     return f": kernel dimension {value}" if value > 1 else ""
 
 
-def _probe_vector(size: int) -> NDArray[np.float64]:
-    """Fixed pseudo-random right-hand side of the condition estimate (seeded, reproducible)."""
-    return np.random.default_rng(20260613).standard_normal(size)
-
-
-def _lindblad_residual(heff: NDArray, c: NDArray, rho: NDArray) -> NDArray[np.float64]:
-    """‖dρ/dt‖_F = ‖−i(H_eff ρ − ρ H_eff†) + Σ_k c_k ρ c_k†‖_F, directly from the operators.
-
-    Shapes: heff (n, d, d), c (n, K, d, d), rho (n, d, d) → (n,).
-    """
-    n, k, d, _ = c.shape
-    drho = np.matmul(heff, rho)
-    drho -= np.swapaxes(drho, -1, -2).conj()  # H_eff ρ − (H_eff ρ)† = H_eff ρ − ρ H_eff†
-    drho *= -1j
-    if k:
-        # Σ_k (c_k ρ) c_k† as one product with inner index (k, a)
-        c_rho = np.matmul(c, rho[:, None])  # (n, K, d, d)
-        left = c_rho.transpose(0, 2, 1, 3).reshape(n, d, k * d)
-        right = c.conj().transpose(0, 1, 3, 2).reshape(n, k * d, d)
-        drho += np.matmul(left, right)
-    flat = drho.reshape(n, -1)
-    return np.sqrt(
-        np.einsum("ni,ni->n", flat.real, flat.real) + np.einsum("ni,ni->n", flat.imag, flat.imag)
-    )
-
-
 # --------------------------------------------------------------------------------------------
 # Dense batched solver
 # --------------------------------------------------------------------------------------------
@@ -656,7 +568,7 @@ def _dense_steady_states(h: NDArray, c: NDArray, solver: DenseSolver) -> dict[st
     """Dense real-coordinate solve of every point; h (n, d, d), c (n, K, d, d)."""
     n, _, d, _ = c.shape
     dd = d * d
-    probe = _probe_vector(dd)
+    probe = probe_vector(dd)
     probe_norm = np.abs(probe).sum()
     out = {
         "rho": np.empty((n, d, d), dtype=complex),
@@ -702,7 +614,7 @@ def _dense_steady_states(h: NDArray, c: NDArray, solver: DenseSolver) -> dict[st
         condition[singular] = np.inf
         rho = _rho_from_coordinates(solution[:, :, 0], d, 1.0)
         out["rho"][part] = rho
-        out["residual"][part] = _lindblad_residual(heff, cc, rho)
+        out["residual"][part] = lindblad_residual(heff, cc, rho)
         out["frobenius"][part] = frobenius
         (
             out["trace_error"][part],
@@ -735,7 +647,7 @@ def _sparse_steady_states(
     """Loop over batch points with the sparse direct or iterative solver."""
     n, _, d, _ = c.shape
     dd = d * d
-    probe = _probe_vector(dd)
+    probe = probe_vector(dd)
     probe_norm = np.abs(probe).sum()
     rho = np.full((n, d, d), np.nan, dtype=complex)
     residual = np.full(n, np.nan)
@@ -794,56 +706,3 @@ def _sparse_steady_states(
 # --------------------------------------------------------------------------------------------
 # Matrix-free solver: GMRES with the exact no-jump inverse
 # --------------------------------------------------------------------------------------------
-
-
-def _matrix_free_steady_states(h: NDArray, c: NDArray, solver: MatrixFreeSolver) -> dict[str, Any]:
-    """Loop over batch points with the matrix-free solver (sparse fallback where S⁻¹ fails)."""
-    n, _, d, _ = c.shape
-    rho = np.full((n, d, d), np.nan, dtype=complex)
-    iterations = np.zeros(n, dtype=int)
-    krylov_info = np.zeros(n, dtype=int)
-    fallback = np.zeros(n, dtype=bool)
-    condition = np.full(n, np.inf)
-    probe = _probe_vector(d * d)
-    for i in range(n):
-        state, its, info, cond = matrix_free_one(h[i], c[i], solver, probe)
-        if state is None:
-            fallback[i] = True
-            continue
-        rho[i], iterations[i], krylov_info[i], condition[i] = state, its, info, cond
-    out: dict[str, Any]
-    if fallback.any():
-        backup = DirectSolver() if d * d <= AUTO_DIRECT_MAX else IterativeSolver()
-        sparse = _sparse_steady_states(h[fallback], c[fallback], backup)
-        rho[fallback] = sparse["rho"]
-    heff = h - 0.5j * np.einsum("nkba,nkbc->nac", c.conj(), c)
-    residual = _lindblad_residual(heff, c, rho)
-    frobenius = np.array([_liouvillian_frobenius(h[i], c[i]) for i in range(n)])
-    trace_error, hermiticity_error, min_eigenvalue = state_diagnostics(rho)
-    unique = (
-        (krylov_info == 0)
-        & (condition < UNIQUE_CONDITION_MATRIX_FREE)
-        & np.isfinite(rho).all(axis=(-2, -1))
-    )
-    if fallback.any():
-        unique[fallback] = sparse["unique"]
-        condition[fallback] = sparse["condition"]
-    out = {
-        "rho": rho,
-        "residual": residual,
-        "frobenius": frobenius,
-        "trace_error": trace_error,
-        "hermiticity_error": hermiticity_error,
-        "min_eigenvalue": min_eigenvalue,
-        "condition": condition,
-        "singular": np.zeros(n, dtype=bool),
-        "unique": unique,
-        "info": {"iterations": iterations, "krylov_info": krylov_info, "fallback": fallback},
-    }
-    return out
-
-
-def _liouvillian_frobenius(h: NDArray, c: NDArray) -> float:
-    """‖L‖_F from the operators, without building L (as the other methods normalise)."""
-    lv = sparse_liouvillian(h, c)
-    return float(np.sqrt(np.sum(np.abs(lv.data) ** 2)))
