@@ -416,3 +416,48 @@ def test_nearly_degenerate_chains_are_flagged_with_their_relaxation_time():
     assert bidirectional.relaxation_time > 1e-3  # s, against µs decay times
     chiral = steady_state(chain(0.6))
     assert chiral.unique and not chiral.near_degenerate and np.isnan(chiral.relaxation_time)
+
+
+def _kd_pi_chain(n: int, right: float = 0.5, drive: float = 0.3) -> MasterEquation:
+    """n small atoms at kd = π, phases at one common frequency (the textbook master equation),
+    detunings ±δ/2 alternating, a weak drive following the propagation phase; ``right`` is
+    the fraction of each atom's rate γ into the right-going channel."""
+    gamma = 2 * MHZ
+    x = np.arange(n) * np.pi  # k·x_j
+    g = np.empty((n, n), complex)
+    for j in range(n):
+        for k in range(n):
+            if j > k:
+                g[j, k] = 2 * gamma * right * np.exp(1j * (x[j] - x[k]))
+            elif j < k:
+                g[j, k] = 2 * gamma * (1 - right) * np.exp(-1j * (x[j] - x[k]))
+            else:
+                g[j, k] = gamma
+    decay = 0.5 * (g + g.conj().T)
+    coherent = 0.25j * (g.conj().T - g)
+    return MasterEquation.from_coefficients(
+        dims=(2,) * n,
+        detunings=0.5 * gamma * (-1.0) ** np.arange(n) + np.real(np.diag(coherent)),
+        exchange=coherent - np.diag(np.diag(coherent)),
+        decay_matrix=decay,
+        drive_amplitudes=drive * gamma * np.sqrt(right) * np.exp(1j * x),
+    )
+
+
+@pytest.mark.parametrize(("n", "dimension"), [(3, 2), (4, 6)])
+def test_bidirectional_kd_pi_chains_have_several_steady_states(n, dimension):
+    from giantatoms.solvers.evolution import evolve_constant
+
+    me = _kd_pi_chain(n)
+    result = steady_state(me, on_failure="flag")
+    assert not result.unique and result.kernel_dimension == dimension == _null_dimension(me)
+    # From the ground state: a definite long-time limit, the one a long propagation reaches.
+    ground = np.zeros((2**n, 2**n), complex)
+    ground[0, 0] = 1.0
+    limit = steady_state(me, initial=ground)
+    assert limit.converged and limit.min_eigenvalue > -1e-9
+    late = evolve_constant(me, ground, [400e-6]).rho[-1]
+    np.testing.assert_allclose(limit.rho, late, atol=1e-7)
+    # Any chirality makes the steady state unique again.
+    chiral = steady_state(_kd_pi_chain(n, right=0.6))
+    assert chiral.unique and chiral.kernel_dimension == 1
