@@ -92,6 +92,14 @@ def variables(spec: SweepSpec) -> list[Variable]:
             _f("min_eigenvalue", "1", "smallest eigenvalue of ρ"),
             _f("condition_estimate", "1", "condition estimate of the steady-state system"),
             Variable("converged", (), "bool", "1", "steady state converged and unique"),
+            Variable(
+                "near_degenerate",
+                (),
+                "bool",
+                "1",
+                "nearly degenerate unique steady state (reached only after relaxation_time)",
+            ),
+            _f("relaxation_time", "us", "1/gap where the steady state looked doubtful (else NaN)"),
         ]
     if "gap" in q:
         out += [
@@ -150,6 +158,7 @@ _RESERVED = {
     "atom_frequency", "drive_frequency", "correlation_frequency", "bell_fidelity",
     "bell_fidelity_frame", "concurrence", "purity", "excited_population", "residual",
     "relative_residual", "trace_error", "min_eigenvalue", "condition_estimate", "converged",
+    "near_degenerate", "relaxation_time",
     "gap", "stabilisation_time", "failed", "error", "atom", "time", "probe_frequency",
 }  # fmt: skip
 
@@ -362,6 +371,8 @@ def _steady(spec: SweepSpec, me: Any, target: Any, out: dict[str, NDArray]) -> N
         out[name][:] = getattr(ss, name)
     out["condition_estimate"][:] = ss.condition_estimate
     out["converged"][:] = ss.converged
+    out["near_degenerate"][:] = ss.near_degenerate
+    out["relaxation_time"][:] = ss.relaxation_time / 1e-6
     bad = ~ss.converged
     out["failed"][bad] = True
     for k in np.flatnonzero(bad):

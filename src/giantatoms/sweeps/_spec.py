@@ -40,7 +40,8 @@ _PER_POINT = ("points", "point_rates", "right_fraction")
 
 #: Revision of what the result variables mean, part of every fingerprint. 2: noise-averaged
 #: protocol metrics are those of the shot-averaged state (before: means of per-shot metrics).
-RESULTS_REVISION = 2
+#: 3: steady-state sweeps also hold ``near_degenerate`` and ``relaxation_time``.
+RESULTS_REVISION = 3
 
 
 def linspace(start: str | float, stop: str | float, num: int) -> dict[str, Any]:
