@@ -23,7 +23,7 @@ def python_blocks(page: Path) -> list[str]:
     return re.findall(r"```python\n(.*?)```", page.read_text(encoding="utf-8"), re.S)
 
 
-@pytest.mark.parametrize("page", ["tutorial.md", "howto.md", "delays.md"])
+@pytest.mark.parametrize("page", ["tutorial.md", "howto.md", "delays.md", "many_atoms.md"])
 def test_every_code_block_of_the_page_runs(page, tmp_path, monkeypatch):
     import matplotlib
 
