@@ -49,7 +49,7 @@ from giantatoms.solvers.delay._stencil import (
     _GAUSS_X,
     _delayed_terms,
     _flatten,
-    _kink_correction,
+    _interpolate_output,
     _lagrange,
 )
 
@@ -440,16 +440,9 @@ def _solve_block(
         c0, ghosts, regular, straddle, q, theta, target, source, step_exp, step_diag, diagonal
     )
     hist = np.moveaxis(_march(terms, nodes, chunk, off, common), -1, 0)  # (b, nodes, n)
-    # Output: the cubic through the four nodes around each time.
-    n_steps = nodes - 1
-    x = times / h
-    m = np.minimum(np.floor(x).astype(np.int64), n_steps - 2)
-    basis = _lagrange(x - m)  # (T, 4)
-    idx = off + m[:, None] + np.arange(-1, 3)[None, :]
-    out = np.einsum("btkn,tk->btn", hist[:, idx, :], basis)
     tau = (terms.q - terms.theta) * h  # (b, terms)
     jump = -0.5 * coeff * terms.c0[:, terms.source]  # (b, terms)
-    return out + _kink_correction(tau, jump, terms.target, n, times, m, basis, h), eigen
+    return _interpolate_output(hist, off, nodes, times, h, tau, jump, terms.target), eigen
 
 
 @dataclass(frozen=True, eq=False)
@@ -521,6 +514,7 @@ def _march(terms: _Terms, nodes: int, chunk: int, off: int, common: bool) -> NDA
         rel = rel.ravel()
         weights = weights.reshape(-1, b)
         flat_hist = hist.reshape(-1, b)
+    layout = _BatchLast.of(terms)
     c = terms.c0.T.copy()
     n_steps = nodes - 1
     n0 = 0
@@ -534,7 +528,7 @@ def _march(terms: _Terms, nodes: int, chunk: int, off: int, common: bool) -> NDA
             forcing = vals.reshape(qn, n, size * 4, b).sum(axis=2)
         else:
             forcing = _forcing(
-                hist, steps, off, common, terms, q, theta, q_shared, q_max, n0, stencil
+                hist, steps, off, common, terms, layout, q, theta, q_shared, q_max, n0, stencil
             )
         block = hist[off + n0 + 1 : off + n0 + qn + 1]  # (qn, n, b)
         if closed:
@@ -548,12 +542,43 @@ def _march(terms: _Terms, nodes: int, chunk: int, off: int, common: bool) -> NDA
     return hist
 
 
+@dataclass(frozen=True, eq=False)
+class _BatchLast:
+    """The weights of :class:`_Terms` laid out batch-last for the general forcing, built once.
+
+    ``regular``/``straddle`` (terms, 4, n, b); for a diagonal e^{Ah} only the target column
+    matters: ``regular_own``/``straddle_own`` (terms, 4, b); ``onehot`` (terms, n) scatters
+    per-term forcing to the targets.
+    """
+
+    regular: NDArray[np.complex128]
+    straddle: NDArray[np.complex128]
+    regular_own: NDArray[np.complex128]
+    straddle_own: NDArray[np.complex128]
+    onehot: NDArray[np.float64]
+
+    @classmethod
+    def of(cls, terms: _Terms) -> _BatchLast:
+        n = terms.c0.shape[-1]
+        regular = np.moveaxis(terms.regular, 0, -1)
+        straddle = np.moveaxis(terms.straddle, 0, -1)
+        own = np.arange(terms.q.shape[-1])
+        return cls(
+            regular=regular,
+            straddle=straddle,
+            regular_own=regular[own, :, terms.target],
+            straddle_own=straddle[own, :, terms.target],
+            onehot=np.eye(n)[terms.target],
+        )
+
+
 def _forcing(
     hist: NDArray[np.complex128],
     steps: NDArray[np.int64],
     off: int,
     common: bool,
     terms: _Terms,
+    layout: _BatchLast,
     q: NDArray[np.int64],
     theta: NDArray[np.float64],
     q_shared: NDArray[np.int64],
@@ -562,10 +587,7 @@ def _forcing(
     stencil: NDArray[np.int64],
 ) -> NDArray[np.complex128]:
     """Forcing of the steps ``steps`` (general path: any delays, masks before switch-on)."""
-    n, b = hist.shape[1:]
-    regular = np.moveaxis(terms.regular, 0, -1)  # (terms, 4, n, b)
-    straddle = np.moveaxis(terms.straddle, 0, -1)
-    onehot = np.eye(n)[terms.target]  # (terms, n)
+    b = hist.shape[-1]
     src = terms.source[None, :, None]
     if common:
         w = steps[:, None] - q_shared[None, :]  # (qn, terms)
@@ -578,18 +600,17 @@ def _forcing(
         vals = hist[idx, src[..., None], np.arange(b)]
     early = n0 <= q_max
     if terms.diagonal:
-        own = np.arange(terms.q.shape[-1])
-        per_term = np.einsum("qtib,tib->qtb", vals, regular[own, :, terms.target])
+        per_term = np.einsum("qtib,tib->qtb", vals, layout.regular_own)
         if early:
             per_term *= w >= 0
             cross = (w == -1) & (theta[None] > 0)
             if np.any(cross):
-                per_term += np.einsum("qtib,tib->qtb", vals, straddle[own, :, terms.target]) * cross
-        return np.einsum("qtb,tn->qnb", per_term, onehot)
+                per_term += np.einsum("qtib,tib->qtb", vals, layout.straddle_own) * cross
+        return np.einsum("qtb,tn->qnb", per_term, layout.onehot)
     on = (w >= 0)[:, :, None, :] if early else True
-    forcing = np.einsum("qtib,tinb->qnb", vals * on, regular)
+    forcing = np.einsum("qtib,tinb->qnb", vals * on, layout.regular)
     if early:
         cross = ((w == -1) & (theta[None] > 0))[:, :, None, :]
         if np.any(cross):
-            forcing += np.einsum("qtib,tinb->qnb", vals * cross, straddle)
+            forcing += np.einsum("qtib,tinb->qnb", vals * cross, layout.straddle)
     return forcing

@@ -33,7 +33,7 @@ from giantatoms.solvers.delay._stencil import (
     _GAUSS_X,
     _delayed_terms,
     _flatten,
-    _kink_correction,
+    _interpolate_output,
     _lagrange,
 )
 
@@ -152,16 +152,11 @@ def solve_path(
     phase = _Phase(frequencies, frame, batch, n, nodes * h, h / 2)
     start = np.broadcast_to(c0, (*batch, n)).reshape(size, n).astype(complex)
     c_hat, info = _march_path(rate, start, coeff, q, theta, tau, target, source, h, nodes, phase)
-    # Output: the cubic through four nodes, the kinks at t = τ added back, then c = e^{−iφ}ĉ.
-    x = times / h
-    first = np.minimum(np.floor(x).astype(np.int64), n_steps - 1)
-    basis = _lagrange(x - first)
-    off = info.pop("offset")
-    idx = off + first[:, None] + np.arange(-1, 3)[None, :]
-    out = np.einsum("btkn,tk->btn", c_hat[:, idx, :], basis)
+    # Output: ĉ interpolated with the kinks at t = τ added back, then c = e^{−iφ}ĉ.
     switch_on = np.exp(1j * phase(tau, target[None, :]))  # e^{i(φ_j(τ) − φ_k(0))}
     jump = -0.5 * coeff * switch_on * start[:, source]
-    out += _kink_correction(tau, jump, target, n, times, first, basis, h)
+    off = info.pop("offset")
+    out = _interpolate_output(c_hat, off, nodes, times, h, tau, jump, target)
     out *= np.exp(-1j * phase(np.broadcast_to(times, (size, times.size))))
     info.update(steps=n_steps, delayed_terms=int(coeff.shape[-1]))
     return out.reshape(*batch, times.size, n), info

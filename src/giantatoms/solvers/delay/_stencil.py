@@ -25,6 +25,30 @@ def _lagrange(x: NDArray[np.float64]) -> NDArray[np.float64]:
     return out
 
 
+def _interpolate_output(
+    hist: NDArray[np.complex128],
+    off: int,
+    nodes: int,
+    times: NDArray[np.float64],
+    h: float,
+    tau: NDArray[np.float64],
+    jump: NDArray[np.complex128],
+    target: NDArray[np.int64],
+) -> NDArray[np.complex128]:
+    """Amplitudes at ``times`` (b, T, n) from the history (b, off + nodes + 1, n).
+
+    The cubic through the four stored nodes around each time (node m at index m + off), with
+    the kinks at t = τ (``tau``, ``jump``, ``target`` as in :func:`_kink_correction`) added back.
+    """
+    x = times / h
+    first = np.minimum(np.floor(x).astype(np.int64), nodes - 3)  # last stencil node: nodes − 1
+    basis = _lagrange(x - first)  # (T, 4)
+    idx = off + first[:, None] + np.arange(-1, 3)[None, :]
+    out = np.einsum("btkn,tk->btn", hist[:, idx, :], basis)
+    n = hist.shape[-1]
+    return out + _kink_correction(tau, jump, target, n, times, first, basis, h)
+
+
 def _kink_correction(
     tau: NDArray[np.float64],
     jump: NDArray[np.complex128],
