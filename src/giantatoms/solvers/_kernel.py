@@ -140,8 +140,6 @@ def analyse_kernels(
     doubtful = (
         ~finite | raw["singular"] | ~raw["unique"] | (raw["condition"] >= NEAR_DEGENERATE_CONDITION)
     )
-    if start is not None:
-        doubtful |= ~raw["unique"] | ~finite
     dimension = np.where(doubtful, 0, 1).astype(np.int64)
     relaxation = np.full(n, np.nan)
     projected = np.zeros(n, dtype=bool)

@@ -13,9 +13,8 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 from numpy.typing import NDArray
 
-from giantatoms.solvers._residual import lindblad_residual, liouvillian_frobenius
+from giantatoms.solvers._residual import lindblad_residual, liouvillian_frobenius, raw_result
 from giantatoms.solvers.liouvillian import (
-    state_diagnostics,
     unvectorize_hermitian,
     vectorize_hermitian,
 )
@@ -160,30 +159,18 @@ def matrix_free_steady_states(
             fallback[i] = True
             continue
         rho[i], iterations[i], krylov_info[i], condition[i] = state, its, info, cond
-    out: dict[str, Any]
     if fallback.any():
         sparse = fallback_solve(h[fallback], c[fallback])
         rho[fallback] = sparse["rho"]
     heff = h - 0.5j * np.einsum("nkba,nkbc->nac", c.conj(), c)
     residual = lindblad_residual(heff, c, rho)
     frobenius = np.array([liouvillian_frobenius(h[i], c[i]) for i in range(n)])
-    trace_error, hermiticity_error, min_eigenvalue = state_diagnostics(rho)
     unique = (
         (krylov_info == 0) & (condition < UNIQUE_CONDITION) & np.isfinite(rho).all(axis=(-2, -1))
     )
     if fallback.any():
         unique[fallback] = sparse["unique"]
         condition[fallback] = sparse["condition"]
-    out = {
-        "rho": rho,
-        "residual": residual,
-        "frobenius": frobenius,
-        "trace_error": trace_error,
-        "hermiticity_error": hermiticity_error,
-        "min_eigenvalue": min_eigenvalue,
-        "condition": condition,
-        "singular": np.zeros(n, dtype=bool),
-        "unique": unique,
-        "info": {"iterations": iterations, "krylov_info": krylov_info, "fallback": fallback},
-    }
-    return out
+    info = {"iterations": iterations, "krylov_info": krylov_info, "fallback": fallback}
+    singular = np.zeros(n, dtype=bool)
+    return raw_result(rho, residual, frobenius, condition, singular, unique, info)

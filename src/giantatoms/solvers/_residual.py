@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from numpy.typing import NDArray
 
-from giantatoms.solvers.liouvillian import sparse_liouvillian
+from giantatoms.solvers.liouvillian import sparse_liouvillian, state_diagnostics
 
-__all__ = ["lindblad_residual", "liouvillian_frobenius", "probe_vector"]
+__all__ = ["lindblad_residual", "liouvillian_frobenius", "probe_vector", "raw_result"]
 
 
 def probe_vector(size: int) -> NDArray[np.float64]:
@@ -40,3 +42,28 @@ def liouvillian_frobenius(h: NDArray, c: NDArray) -> float:
     """‖L‖_F from the operators, without building L (as the other methods normalise)."""
     lv = sparse_liouvillian(h, c)
     return float(np.sqrt(np.sum(np.abs(lv.data) ** 2)))
+
+
+def raw_result(
+    rho: NDArray[np.complex128],
+    residual: NDArray[np.float64],
+    frobenius: NDArray[np.float64],
+    condition: NDArray[np.float64],
+    singular: NDArray[np.bool_],
+    unique: NDArray[np.bool_],
+    info: dict[str, Any],
+) -> dict[str, Any]:
+    """The per-point results every solver hands to ``steady_state``, with ρ's diagnostics."""
+    trace_error, hermiticity_error, min_eigenvalue = state_diagnostics(rho)
+    return {
+        "rho": rho,
+        "residual": residual,
+        "frobenius": frobenius,
+        "trace_error": trace_error,
+        "hermiticity_error": hermiticity_error,
+        "min_eigenvalue": min_eigenvalue,
+        "condition": condition,
+        "singular": singular,
+        "unique": unique,
+        "info": info,
+    }

@@ -48,7 +48,7 @@ from numpy.typing import NDArray
 
 from giantatoms.solvers._kernel import NEAR_DEGENERATE_CONDITION, analyse_kernels, initial_states
 from giantatoms.solvers._no_jump import matrix_free_steady_states
-from giantatoms.solvers._residual import lindblad_residual, probe_vector
+from giantatoms.solvers._residual import lindblad_residual, probe_vector, raw_result
 from giantatoms.solvers._sparse import bordered_sparse_system, krylov_solve
 from giantatoms.solvers.liouvillian import (
     _hermitian_liouvillian_unnormalised,
@@ -685,22 +685,11 @@ def _sparse_steady_states(
         rho[i] = unvectorize_hermitian(x, d)
         residual[i] = float(np.linalg.norm(lv @ rho[i].reshape(dd)))
 
-    trace_error, hermiticity_error, min_eigenvalue = state_diagnostics(rho)
     info: dict[str, Any] = {}
     if isinstance(solver, IterativeSolver):
         info = {"iterations": iterations, "krylov_info": krylov_info, "probe_info": probe_info}
-    return {
-        "rho": rho,
-        "residual": residual,
-        "frobenius": frobenius,
-        "trace_error": trace_error,
-        "hermiticity_error": hermiticity_error,
-        "min_eigenvalue": min_eigenvalue,
-        "condition": condition,
-        "singular": singular,
-        "unique": (condition < solver.max_condition) & probe_ok & ~singular,
-        "info": info,
-    }
+    unique = (condition < solver.max_condition) & probe_ok & ~singular
+    return raw_result(rho, residual, frobenius, condition, singular, unique, info)
 
 
 # --------------------------------------------------------------------------------------------
